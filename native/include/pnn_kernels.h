@@ -1,0 +1,147 @@
+/*
+ * pnn_kernels.h: the contract between panama-nn's Java code and its C kernels.
+ *
+ * Change this header first, then regenerate bindings/ (`make bindings`), then adapt tensor/.
+ *
+ * Conventions (llm.c style):
+ *   - outputs first, then inputs, then sizes; a gradient carries a `d` prefix;
+ *   - every matrix is dense, row-major float32; the comment after a pointer gives its shape;
+ *   - forward kernels overwrite their output; kernels that produce a *parameter* gradient
+ *     (pnn_bias_backward) accumulate into it, so zeroing gradients is the caller's own call;
+ *     kernels that produce an *activation* gradient (dinp, dlogits) overwrite it;
+ *   - where a comment says an output "may alias" an input, exactly the same buffer is allowed;
+ *     any other overlap is undefined here and is rejected on the Java side before the call;
+ *   - sizes are validated on the Java side (tensor/): these kernels trust them, and trust that
+ *     labels and indices are in range. They allocate nothing and keep no state.
+ */
+#ifndef PNN_KERNELS_H
+#define PNN_KERNELS_H
+
+#include <stdint.h>
+
+/* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
+ * whose pnn_kernels_abi_version() differs from the value it was generated against. */
+#define PNN_KERNELS_ABI_VERSION 1
+
+int pnn_kernels_abi_version(void);
+
+/* ---- forward ----------------------------------------------------------------------------- */
+
+/* out[r][c] = inp[r][c] + bias[c]. out may alias inp. */
+void pnn_bias_add(float* out,         /* (rows, cols) */
+                  const float* inp,   /* (rows, cols) */
+                  const float* bias,  /* (cols) */
+                  int rows, int cols);
+
+/* out[r][c] = relu(inp[r][c] + bias[c]) with relu as in pnn_relu_forward. out may alias inp.
+ * Bit-identical to pnn_bias_add followed by pnn_relu_forward. */
+void pnn_bias_add_relu(float* out,        /* (rows, cols) */
+                       const float* inp,  /* (rows, cols) */
+                       const float* bias, /* (cols) */
+                       int rows, int cols);
+
+/* out[i] = inp[i] < 0 ? 0 : inp[i]. A NaN passes through as NaN (as in PyTorch), never as a
+ * silent 0; -0.0 stays -0.0. out may alias inp. */
+void pnn_relu_forward(float* out, const float* inp, int64_t n);
+
+/* dinp[i] = out[i] > 0 ? dout[i] : 0, where out is the ReLU *output*. At exactly 0 the
+ * gradient is 0 (the subgradient PyTorch also picks). dinp may alias dout. */
+void pnn_relu_backward(float* dinp, const float* out, const float* dout, int64_t n);
+
+/* out[i] = 1 / (1 + exp(-inp[i])), computed without overflow for any finite input.
+ * out may alias inp. */
+void pnn_sigmoid_forward(float* out, const float* inp, int64_t n);
+
+/* dinp[i] = dout[i] * out[i] * (1 - out[i]), where out is the sigmoid *output*.
+ * dinp may alias dout. */
+void pnn_sigmoid_backward(float* dinp, const float* out, const float* dout, int64_t n);
+
+/* Row-wise numerically stable log-softmax: out[r][c] = (x[r][c] - m) - log(sum_k exp(x[r][k] - m))
+ * with m the row maximum. The sum is accumulated in double. A row whose softmax is undefined
+ * (a NaN, a +inf, or nothing but -inf) comes out all NaN, never as a silent number; a -inf
+ * among finite logits gets log-probability -inf. out may alias logits. */
+void pnn_log_softmax_forward(float* out,          /* (rows, cols) */
+                             const float* logits, /* (rows, cols) */
+                             int rows, int cols);
+
+/* dinp[r][c] = dout[r][c] - exp(out[r][c]) * sum_k dout[r][k], where out is the log-softmax
+ * *output*. dinp may alias dout. */
+void pnn_log_softmax_backward(float* dinp,        /* (rows, cols) */
+                              const float* out,   /* (rows, cols) */
+                              const float* dout,  /* (rows, cols) */
+                              int rows, int cols);
+
+/* ---- losses (mean over the batch; the return value is accumulated in double) -------------- */
+
+/* Fused log-softmax + negative log-likelihood on raw logits, one call over the batch:
+ * returns mean_r [ logsumexp(logits[r]) - logits[r][labels[r]] ] and, when dlogits is not NULL,
+ * writes dlogits = (softmax(logits) - onehot(labels)) / rows. dlogits may alias logits. */
+double pnn_cross_entropy_forward_backward(float* dlogits,        /* (rows, cols) or NULL */
+                                          const float* logits,   /* (rows, cols) */
+                                          const int32_t* labels, /* (rows), each in [0, cols) */
+                                          int rows, int cols);
+
+/* Negative log-likelihood on log-probabilities: returns -mean_r logprobs[r][labels[r]] and,
+ * when dlogprobs is not NULL, writes dlogprobs = -onehot(labels) / rows. */
+double pnn_nll_forward_backward(float* dlogprobs,       /* (rows, cols) or NULL */
+                                const float* logprobs,  /* (rows, cols) */
+                                const int32_t* labels,  /* (rows), each in [0, cols) */
+                                int rows, int cols);
+
+/* Mean squared error against dense targets: returns mean_i (out[i] - target[i])^2 over all n
+ * elements and, when dout is not NULL, writes dout = 2 (out - target) / n. */
+double pnn_mse_forward_backward(float* dout,          /* (n) or NULL */
+                                const float* out,     /* (n) */
+                                const float* target,  /* (n) */
+                                int64_t n);
+
+/* Mean squared error against one-hot targets built from labels, mean over rows * cols
+ * elements (as PyTorch's MSELoss with one-hot targets); dout = 2 (out - onehot) / (rows*cols). */
+double pnn_mse_onehot_forward_backward(float* dout,           /* (rows, cols) or NULL */
+                                       const float* out,      /* (rows, cols) */
+                                       const int32_t* labels, /* (rows), each in [0, cols) */
+                                       int rows, int cols);
+
+/* ---- backward ---------------------------------------------------------------------------- */
+
+/* dbias[c] += sum_r dout[r][c] (accumulates). */
+void pnn_bias_backward(float* dbias,      /* (cols) */
+                       const float* dout, /* (rows, cols) */
+                       int rows, int cols);
+
+/* ---- optimizers: one flat parameter buffer, n elements, updated in place ------------------ */
+
+/* g = grads + weight_decay * params;  params -= lr * g */
+void pnn_sgd_update(float* params, const float* grads, int64_t n,
+                    float lr, float weight_decay);
+
+/* PyTorch's SGD with momentum (dampening 0):
+ *   g = grads + weight_decay * params;  velocity = momentum * velocity + g;
+ *   params -= lr * (nesterov ? g + momentum * velocity : velocity)
+ * velocity starts at zero, which makes the first step equal to PyTorch's (velocity = g). */
+void pnn_sgd_momentum_update(float* params, float* velocity, const float* grads, int64_t n,
+                             float lr, float momentum, float weight_decay, int nesterov);
+
+/* Adam (Kingma & Ba), written as PyTorch writes it, with the bias corrections of step t
+ * precomputed by the caller: step_size = lr / (1 - beta1^t), bias_correction2_sqrt =
+ * sqrt(1 - beta2^t).
+ *   decoupled == 0 (Adam, L2):     g = grads + weight_decay * params
+ *   decoupled != 0 (AdamW):        g = grads;  params *= 1 - lr * weight_decay
+ *   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
+ *   params -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps) */
+void pnn_adam_update(float* params, float* m, float* v, const float* grads, int64_t n,
+                     float lr, float beta1, float beta2, float eps, float weight_decay,
+                     int decoupled, float step_size, float bias_correction2_sqrt);
+
+/* ---- data -------------------------------------------------------------------------------- */
+
+/* Batch gather from a uint8 matrix with affine scaling:
+ *   out[b][c] = src[indices[b]][c] * scale + shift
+ * For images scaled by 1/255 and normalized by (mean, std): scale = 1 / (255 std),
+ * shift = -mean / std. */
+void pnn_gather_rows_u8(float* out,             /* (batch, cols) */
+                        const uint8_t* src,     /* (src_rows, cols) */
+                        const int32_t* indices, /* (batch), each in [0, src_rows) */
+                        int batch, int cols, float scale, float shift);
+
+#endif /* PNN_KERNELS_H */

@@ -1,0 +1,234 @@
+/*
+ * panama-nn C kernels. The contract, conventions and shapes are in include/pnn_kernels.h;
+ * the plain Java twin of every kernel is dev.pnn.tensor.ReferenceBackend, and the parity
+ * suite in tensor/ checks each kernel against it.
+ *
+ * Loops are written so that gcc -O3 vectorizes them: no restrict (outputs may alias inputs
+ * exactly, so gcc versions the loops with a runtime overlap check), size_t offsets.
+ */
+#include "pnn_kernels.h"
+
+#include <math.h>
+#include <stddef.h>
+
+int pnn_kernels_abi_version(void) { return PNN_KERNELS_ABI_VERSION; }
+
+/* relu(x) = x < 0 ? 0 : x lets NaN through, unlike x > 0 ? x : 0. */
+static inline float relu(float x) { return x < 0.0f ? 0.0f : x; }
+
+/* ---- forward ----------------------------------------------------------------------------- */
+
+void pnn_bias_add(float* out, const float* inp, const float* bias, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float* x = inp + (size_t)r * cols;
+        float* y = out + (size_t)r * cols;
+        for (int c = 0; c < cols; c++) y[c] = x[c] + bias[c];
+    }
+}
+
+void pnn_bias_add_relu(float* out, const float* inp, const float* bias, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float* x = inp + (size_t)r * cols;
+        float* y = out + (size_t)r * cols;
+        for (int c = 0; c < cols; c++) y[c] = relu(x[c] + bias[c]);
+    }
+}
+
+void pnn_relu_forward(float* out, const float* inp, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = relu(inp[i]);
+}
+
+void pnn_relu_backward(float* dinp, const float* out, const float* dout, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void pnn_sigmoid_forward(float* out, const float* inp, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float x = inp[i];
+        /* exp of a non-positive argument only: no overflow for any finite x */
+        if (x >= 0.0f) {
+            out[i] = 1.0f / (1.0f + expf(-x));
+        } else {
+            float e = expf(x);
+            out[i] = e / (1.0f + e);
+        }
+    }
+}
+
+void pnn_sigmoid_backward(float* dinp, const float* out, const float* dout, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
+}
+
+/* Row maximum. A NaN never compares greater, so it is skipped here; it then turns the row's
+ * sum of exponentials into NaN, and the whole row with it. A +inf becomes the maximum and
+ * inf - inf = NaN does the same, as does -inf - -inf in a row of nothing but -inf. A -inf
+ * among finite values gives exp(-inf) = 0: a probability of 0, log-probability -inf. */
+static inline float row_max(const float* x, int cols) {
+    float m = x[0];
+    for (int c = 1; c < cols; c++) m = x[c] > m ? x[c] : m;
+    return m;
+}
+
+static inline double row_sum_exp(const float* x, float m, int cols) {
+    double sum = 0.0;
+    for (int c = 0; c < cols; c++) sum += (double)expf(x[c] - m);
+    return sum;
+}
+
+void pnn_log_softmax_forward(float* out, const float* logits, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float* x = logits + (size_t)r * cols;
+        float* y = out + (size_t)r * cols;
+        float m = row_max(x, cols);
+        float log_sum = (float)log(row_sum_exp(x, m, cols));
+        /* (x - m) first: exact when x and m are close, and never overflows */
+        for (int c = 0; c < cols; c++) y[c] = (x[c] - m) - log_sum;
+    }
+}
+
+void pnn_log_softmax_backward(float* dinp, const float* out, const float* dout, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float* y = out + (size_t)r * cols;
+        const float* dy = dout + (size_t)r * cols;
+        float* dx = dinp + (size_t)r * cols;
+        double sum = 0.0;
+        for (int c = 0; c < cols; c++) sum += dy[c];
+        float s = (float)sum;
+        for (int c = 0; c < cols; c++) dx[c] = dy[c] - expf(y[c]) * s;
+    }
+}
+
+/* ---- losses ------------------------------------------------------------------------------ */
+
+double pnn_cross_entropy_forward_backward(float* dlogits, const float* logits,
+                                          const int32_t* labels, int rows, int cols) {
+    double total = 0.0;
+    for (int r = 0; r < rows; r++) {
+        const float* x = logits + (size_t)r * cols;
+        int label = labels[r];
+        float x_label = x[label]; /* read before dlogits (which may alias logits) is written */
+        float m = row_max(x, cols);
+        double sum = row_sum_exp(x, m, cols);
+        total += ((double)m + log(sum)) - (double)x_label;
+        if (dlogits != NULL) {
+            float* dx = dlogits + (size_t)r * cols;
+            /* softmax / rows = exp(x - m) / (sum * rows) */
+            float scale = (float)(1.0 / (sum * (double)rows));
+            for (int c = 0; c < cols; c++) dx[c] = expf(x[c] - m) * scale;
+            dx[label] -= (float)(1.0 / rows);
+        }
+    }
+    return total / rows;
+}
+
+double pnn_nll_forward_backward(float* dlogprobs, const float* logprobs, const int32_t* labels,
+                                int rows, int cols) {
+    double total = 0.0;
+    for (int r = 0; r < rows; r++) total -= logprobs[(size_t)r * cols + labels[r]];
+    if (dlogprobs != NULL) {
+        float g = (float)(-1.0 / rows);
+        for (int r = 0; r < rows; r++) {
+            float* d = dlogprobs + (size_t)r * cols;
+            for (int c = 0; c < cols; c++) d[c] = 0.0f;
+            d[labels[r]] = g;
+        }
+    }
+    return total / rows;
+}
+
+double pnn_mse_forward_backward(float* dout, const float* out, const float* target, int64_t n) {
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = (double)out[i] - (double)target[i];
+        total += d * d;
+    }
+    if (dout != NULL) {
+        float g = (float)(2.0 / (double)n);
+        for (int64_t i = 0; i < n; i++) dout[i] = (out[i] - target[i]) * g;
+    }
+    return total / (double)n;
+}
+
+double pnn_mse_onehot_forward_backward(float* dout, const float* out, const int32_t* labels,
+                                       int rows, int cols) {
+    double total = 0.0;
+    double n = (double)rows * (double)cols;
+    float g = (float)(2.0 / n);
+    for (int r = 0; r < rows; r++) {
+        const float* y = out + (size_t)r * cols;
+        int label = labels[r];
+        for (int c = 0; c < cols; c++) {
+            double d = (double)y[c] - (c == label ? 1.0 : 0.0);
+            total += d * d;
+        }
+        if (dout != NULL) {
+            float* dy = dout + (size_t)r * cols;
+            for (int c = 0; c < cols; c++) dy[c] = (y[c] - (c == label ? 1.0f : 0.0f)) * g;
+        }
+    }
+    return total / n;
+}
+
+/* ---- backward ---------------------------------------------------------------------------- */
+
+void pnn_bias_backward(float* dbias, const float* dout, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float* dy = dout + (size_t)r * cols;
+        for (int c = 0; c < cols; c++) dbias[c] += dy[c];
+    }
+}
+
+/* ---- optimizers -------------------------------------------------------------------------- */
+
+void pnn_sgd_update(float* params, const float* grads, int64_t n, float lr, float weight_decay) {
+    for (int64_t i = 0; i < n; i++) {
+        float g = grads[i] + weight_decay * params[i];
+        params[i] -= lr * g;
+    }
+}
+
+void pnn_sgd_momentum_update(float* params, float* velocity, const float* grads, int64_t n,
+                             float lr, float momentum, float weight_decay, int nesterov) {
+    if (nesterov) {
+        for (int64_t i = 0; i < n; i++) {
+            float g = grads[i] + weight_decay * params[i];
+            float v = momentum * velocity[i] + g;
+            velocity[i] = v;
+            params[i] -= lr * (g + momentum * v);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float g = grads[i] + weight_decay * params[i];
+            float v = momentum * velocity[i] + g;
+            velocity[i] = v;
+            params[i] -= lr * v;
+        }
+    }
+}
+
+void pnn_adam_update(float* params, float* m, float* v, const float* grads, int64_t n,
+                     float lr, float beta1, float beta2, float eps, float weight_decay,
+                     int decoupled, float step_size, float bias_correction2_sqrt) {
+    float l2 = decoupled ? 0.0f : weight_decay;
+    float shrink = decoupled ? 1.0f - lr * weight_decay : 1.0f;
+    for (int64_t i = 0; i < n; i++) {
+        float p = params[i];
+        float g = grads[i] + l2 * p;
+        float mi = beta1 * m[i] + (1.0f - beta1) * g;
+        float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        params[i] = p * shrink - step_size * mi / (sqrtf(vi) / bias_correction2_sqrt + eps);
+    }
+}
+
+/* ---- data -------------------------------------------------------------------------------- */
+
+void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
+                        int batch, int cols, float scale, float shift) {
+    for (int b = 0; b < batch; b++) {
+        const uint8_t* s = src + (size_t)indices[b] * (size_t)cols;
+        float* y = out + (size_t)b * cols;
+        for (int c = 0; c < cols; c++) y[c] = (float)s[c] * scale + shift;
+    }
+}
