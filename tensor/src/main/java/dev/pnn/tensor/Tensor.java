@@ -1,0 +1,207 @@
+package dev.pnn.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+/**
+ * A dense row-major float32 matrix in an off-heap {@link MemorySegment}.
+ *
+ * <p>A tensor does not own its memory: the {@link Arena} it was allocated in does, and whoever
+ * created that arena closes it. Views ({@link #rows(int, int)}, {@link #reshape(int, int)}) share
+ * the memory of the tensor they come from.
+ *
+ * <p>Element access through {@link #get}/{@link #set} is bounds-checked and meant for tests,
+ * set-up and small reads; bulk work goes through a {@link Backend}.
+ */
+public final class Tensor {
+
+    /** Byte alignment of every allocated tensor: a cache line, and a full AVX-512 vector. */
+    public static final long ALIGNMENT = 64;
+
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+
+    private final MemorySegment segment;
+    private final Shape shape;
+
+    private Tensor(MemorySegment segment, Shape shape) {
+        this.segment = segment;
+        this.shape = shape;
+    }
+
+    /** A new zero-filled {@code rows x cols} tensor in {@code arena}, 64-byte aligned. */
+    public static Tensor allocate(Arena arena, int rows, int cols) {
+        Shape shape = new Shape(rows, cols);
+        long bytes = Math.multiplyExact(shape.size(), Float.BYTES);
+        return new Tensor(arena.allocate(bytes, ALIGNMENT), shape);
+    }
+
+    /** A new {@code rows x cols} tensor holding {@code values} in row-major order. */
+    public static Tensor of(Arena arena, int rows, int cols, float... values) {
+        Tensor t = allocate(arena, rows, cols);
+        if (values.length != t.size()) {
+            throw new IllegalArgumentException("Tensor.of: a " + t.shape + " tensor needs " + t.size()
+                    + " values, got " + values.length);
+        }
+        MemorySegment.copy(values, 0, t.segment, FLOAT, 0, values.length);
+        return t;
+    }
+
+    /** A new tensor holding a copy of {@code rows}, which must all have the same length. */
+    public static Tensor copyOf(Arena arena, float[][] rows) {
+        if (rows.length == 0 || rows[0].length == 0) {
+            throw new IllegalArgumentException("Tensor.copyOf: need at least one row and one column");
+        }
+        Tensor t = allocate(arena, rows.length, rows[0].length);
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r].length != t.cols()) {
+                throw new IllegalArgumentException("Tensor.copyOf: row " + r + " has " + rows[r].length
+                        + " values, row 0 has " + t.cols());
+            }
+            MemorySegment.copy(rows[r], 0, t.segment, FLOAT, (long) r * t.cols() * Float.BYTES, t.cols());
+        }
+        return t;
+    }
+
+    /**
+     * A tensor over existing off-heap memory, which must hold exactly {@code rows * cols} floats
+     * and be 4-byte aligned. The tensor lives as long as the segment's scope.
+     */
+    public static Tensor wrap(MemorySegment segment, int rows, int cols) {
+        Shape shape = new Shape(rows, cols);
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("Tensor.wrap: the segment is on the heap; tensors live off-heap "
+                    + "(allocate with Tensor.allocate or an Arena)");
+        }
+        long bytes = Math.multiplyExact(shape.size(), Float.BYTES);
+        if (segment.byteSize() != bytes) {
+            throw new IllegalArgumentException("Tensor.wrap: a " + shape + " tensor needs " + bytes
+                    + " bytes, the segment has " + segment.byteSize());
+        }
+        if (segment.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("Tensor.wrap: segment address 0x" + Long.toHexString(segment.address())
+                    + " is not 4-byte aligned");
+        }
+        return new Tensor(segment, shape);
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public int rows() {
+        return shape.rows();
+    }
+
+    public int cols() {
+        return shape.cols();
+    }
+
+    /** Number of elements. */
+    public long size() {
+        return shape.size();
+    }
+
+    /** The memory behind this tensor, for interop (e.g. handing it to other native code). */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    /** A view of {@code count} consecutive rows starting at row {@code from}; shares memory. */
+    public Tensor rows(int from, int count) {
+        Objects.checkFromIndexSize(from, count, rows());
+        long rowBytes = (long) cols() * Float.BYTES;
+        return new Tensor(segment.asSlice(from * rowBytes, count * rowBytes), new Shape(count, cols()));
+    }
+
+    /** A view of the same elements as a {@code rows x cols} matrix; shares memory. */
+    public Tensor reshape(int rows, int cols) {
+        Shape to = new Shape(rows, cols);
+        if (to.size() != size()) {
+            throw new ShapeMismatchException("reshape: cannot view " + shape + " (" + size() + " elements) as "
+                    + to + " (" + to.size() + " elements)");
+        }
+        return new Tensor(segment, to);
+    }
+
+    public float get(int row, int col) {
+        return segment.getAtIndex(FLOAT, index(row, col));
+    }
+
+    public void set(int row, int col, float value) {
+        segment.setAtIndex(FLOAT, index(row, col), value);
+    }
+
+    /** Element {@code i} in row-major order. */
+    public float getFlat(long i) {
+        return segment.getAtIndex(FLOAT, Objects.checkIndex(i, size()));
+    }
+
+    /** Sets element {@code i} in row-major order. */
+    public void setFlat(long i, float value) {
+        segment.setAtIndex(FLOAT, Objects.checkIndex(i, size()), value);
+    }
+
+    /** Sets every element to {@code value}; returns this. */
+    public Tensor fill(float value) {
+        if (Float.floatToRawIntBits(value) == 0) {
+            segment.fill((byte) 0);
+        } else {
+            for (long i = 0, n = size(); i < n; i++) {
+                segment.setAtIndex(FLOAT, i, value);
+            }
+        }
+        return this;
+    }
+
+    /** Sets every element to +0.0 (one memset); returns this. */
+    public Tensor zero() {
+        segment.fill((byte) 0);
+        return this;
+    }
+
+    /** Copies {@code src}, which must have this tensor's shape, into this tensor; returns this. */
+    public Tensor copyFrom(Tensor src) {
+        if (!src.shape.equals(shape)) {
+            throw new ShapeMismatchException("copyFrom: destination is " + shape + " but source is " + src.shape);
+        }
+        MemorySegment.copy(src.segment, 0, segment, 0, segment.byteSize());
+        return this;
+    }
+
+    /** The elements in row-major order, copied onto the heap. */
+    public float[] toArray() {
+        return segment.toArray(FLOAT);
+    }
+
+    /** The elements as {@code rows} arrays of {@code cols}, copied onto the heap. */
+    public float[][] toArray2d() {
+        float[][] out = new float[rows()][cols()];
+        for (int r = 0; r < rows(); r++) {
+            MemorySegment.copy(segment, FLOAT, (long) r * cols() * Float.BYTES, out[r], 0, cols());
+        }
+        return out;
+    }
+
+    /** True when this tensor and {@code other} share at least one byte of memory. */
+    public boolean overlaps(Tensor other) {
+        return Memory.overlaps(segment, other.segment);
+    }
+
+    /** True when this tensor and {@code other} are exactly the same memory (same start and size). */
+    public boolean sameMemory(Tensor other) {
+        return Memory.same(segment, other.segment);
+    }
+
+    private long index(int row, int col) {
+        Objects.checkIndex(row, rows());
+        Objects.checkIndex(col, cols());
+        return (long) row * cols() + col;
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor[" + shape + "]";
+    }
+}

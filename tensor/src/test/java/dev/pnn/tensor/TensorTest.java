@@ -1,0 +1,142 @@
+package dev.pnn.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+
+    private Arena arena;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofConfined();
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    @Test
+    void shapeRejectsNonPositiveSizes() {
+        assertThrows(IllegalArgumentException.class, () -> new Shape(0, 3));
+        assertThrows(IllegalArgumentException.class, () -> new Shape(3, -1));
+        assertEquals("64x784", new Shape(64, 784).toString());
+        assertEquals(64L * 784, new Shape(64, 784).size());
+        assertEquals((long) Integer.MAX_VALUE * Integer.MAX_VALUE,
+                new Shape(Integer.MAX_VALUE, Integer.MAX_VALUE).size());
+    }
+
+    @Test
+    void allocateIsZeroedAndAligned() {
+        Tensor t = Tensor.allocate(arena, 3, 5);
+        assertEquals(new Shape(3, 5), t.shape());
+        assertEquals(0, t.segment().address() % Tensor.ALIGNMENT);
+        assertArrayEquals(new float[15], t.toArray());
+    }
+
+    @Test
+    void ofAndCopyOfAreRowMajor() {
+        Tensor t = Tensor.of(arena, 2, 3, 1, 2, 3, 4, 5, 6);
+        assertEquals(6f, t.get(1, 2));
+        assertEquals(4f, t.getFlat(3));
+        Tensor u = Tensor.copyOf(arena, new float[][] {{1, 2, 3}, {4, 5, 6}});
+        assertArrayEquals(t.toArray(), u.toArray());
+        assertArrayEquals(new float[] {4, 5, 6}, u.toArray2d()[1]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(arena, 2, 3, 1, 2));
+        assertTrue(e.getMessage().contains("needs 6 values, got 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.copyOf(arena, new float[][] {{1, 2}, {3}}));
+        assertTrue(e.getMessage().contains("row 1 has 1 values, row 0 has 2"), e.getMessage());
+    }
+
+    @Test
+    void accessIsBoundsChecked() {
+        Tensor t = Tensor.allocate(arena, 2, 3);
+        assertThrows(IndexOutOfBoundsException.class, () -> t.get(2, 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.get(0, 3));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.set(-1, 0, 1));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.getFlat(6));
+    }
+
+    @Test
+    void rowViewsShareMemory() {
+        Tensor t = Tensor.of(arena, 3, 2, 1, 2, 3, 4, 5, 6);
+        Tensor middle = t.rows(1, 2);
+        assertEquals(new Shape(2, 2), middle.shape());
+        assertEquals(3f, middle.get(0, 0));
+        middle.set(1, 1, 60);
+        assertEquals(60f, t.get(2, 1));
+        assertTrue(middle.overlaps(t));
+        assertFalse(middle.sameMemory(t));
+        assertFalse(t.rows(0, 1).overlaps(t.rows(1, 1)));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.rows(2, 2));
+    }
+
+    @Test
+    void reshapeKeepsTheElementCount() {
+        Tensor t = Tensor.of(arena, 2, 3, 1, 2, 3, 4, 5, 6);
+        assertEquals(4f, t.reshape(3, 2).get(1, 1));
+        assertTrue(t.reshape(1, 6).sameMemory(t));
+        ShapeMismatchException e = assertThrows(ShapeMismatchException.class, () -> t.reshape(4, 2));
+        assertTrue(e.getMessage().contains("2x3") && e.getMessage().contains("4x2"), e.getMessage());
+    }
+
+    @Test
+    void wrapChecksSizeAlignmentAndPlace() {
+        MemorySegment s = arena.allocate(24, 4);
+        Tensor t = Tensor.wrap(s, 2, 3);
+        t.set(1, 2, 7);
+        assertEquals(7f, s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(s, 2, 2));
+        assertTrue(e.getMessage().contains("needs 16 bytes, the segment has 24"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(MemorySegment.ofArray(new float[6]), 2, 3));
+        assertTrue(e.getMessage().contains("on the heap"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(arena.allocate(28, 4).asSlice(2, 24), 2, 3));
+        assertTrue(e.getMessage().contains("not 4-byte aligned"), e.getMessage());
+    }
+
+    @Test
+    void fillZeroAndCopy() {
+        Tensor t = Tensor.allocate(arena, 2, 2).fill(1.5f);
+        assertArrayEquals(new float[] {1.5f, 1.5f, 1.5f, 1.5f}, t.toArray());
+        Tensor u = Tensor.allocate(arena, 2, 2).copyFrom(t);
+        assertArrayEquals(t.toArray(), u.toArray());
+        t.zero();
+        assertArrayEquals(new float[4], t.toArray());
+        assertThrows(ShapeMismatchException.class, () -> u.copyFrom(Tensor.allocate(arena, 1, 4)));
+    }
+
+    @Test
+    void intVectorAndByteMatrix() {
+        IntVector v = IntVector.of(arena, 3, 1, 4, 1, 5);
+        assertEquals(5, v.size());
+        assertArrayEquals(new int[] {4, 1}, v.slice(2, 2).toArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> v.get(5));
+        assertThrows(IndexOutOfBoundsException.class, () -> v.slice(4, 2));
+        ByteMatrix m = ByteMatrix.allocate(arena, 2, 2);
+        m.set(1, 0, 255);
+        assertEquals(255, m.get(1, 0));
+        assertThrows(IllegalArgumentException.class, () -> m.set(0, 0, 256));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.get(2, 0));
+    }
+
+    @Test
+    void closedArenaMakesAccessFailInsteadOfCrashing() {
+        Arena other = Arena.ofConfined();
+        Tensor t = Tensor.allocate(other, 2, 2);
+        other.close();
+        assertThrows(IllegalStateException.class, () -> t.get(0, 0));
+        assertThrows(IllegalStateException.class,
+                () -> NativeBackend.instance().relu(t, Tensor.allocate(arena, 2, 2)));
+    }
+}
