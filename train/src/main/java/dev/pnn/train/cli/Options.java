@@ -1,0 +1,276 @@
+package dev.pnn.train.cli;
+
+import dev.pnn.train.Activation;
+import dev.pnn.train.Adam;
+import dev.pnn.train.Init;
+import dev.pnn.train.Layer;
+import dev.pnn.train.Loss;
+import dev.pnn.train.LrSchedule;
+import dev.pnn.train.Model;
+import dev.pnn.train.Optimizer;
+import dev.pnn.train.Sgd;
+import dev.pnn.train.Sigmoid;
+import dev.pnn.train.TrainingConfig;
+import dev.pnn.train.data.Normalization;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The command line of {@code pnn-train.jar}, parsed and range-checked. Every option takes
+ * {@code --name value} or {@code --name=value}.
+ */
+record Options(int epochs, int batchSize, double lr, String optimizer, double momentum, double weightDecay,
+               String schedule, List<Integer> hidden, Activation activation, String loss, Init init, long seed,
+               Integer threads, Path data, String backend, Path history, int evalBatchSize, boolean normalize,
+               boolean help) {
+
+    static final String USAGE = """
+            Usage: java --enable-native-access=ALL-UNNAMED -jar pnn-train.jar [options]
+                   make train ARGS='[options]'
+
+            Trains a multilayer perceptron on MNIST and prints the test accuracy.
+
+              --data DIR            folder with the four MNIST IDX files, raw or .gz   [data/mnist]
+              --epochs N            passes over the 60,000 training images             [10]
+              --batch-size N        examples per step                                  [64]
+              --lr X                initial learning rate                              [0.05; adam: 0.001]
+              --optimizer NAME      sgd | momentum | nesterov | adam | adamw           [momentum]
+              --momentum X          momentum of momentum/nesterov, in [0, 1)           [0.9]
+              --weight-decay X      L2 weight decay (decoupled for adamw)              [5e-4]
+              --schedule NAME       constant | step (x0.5 every 3 epochs) | cosine     [cosine]
+              --hidden W,W,...      hidden layer widths; 'none' for a linear model     [128,64]
+              --activation NAME     relu | sigmoid                                     [relu]
+              --loss NAME           nll (LogSoftMax output) | mse (sigmoid output)     [nll]
+              --init NAME           pytorch (uniform +-1/sqrt(fan_in)) | he (normal)   [pytorch]
+              --seed N              seeds initial weights and shuffling                [42]
+              --threads N           OpenBLAS threads (native backend)                  [OpenBLAS's default]
+              --backend NAME        native | reference (pure Java, slow)               [native]
+              --history FILE        write per-epoch statistics as JSON to FILE
+              --eval-batch-size N   examples per evaluation batch                      [1000]
+              --no-normalize        scale pixels to [0, 1] only, without MNIST's mean and std
+              --help                print this and exit
+            """;
+
+    private static final Map<String, Boolean> KNOWN = new LinkedHashMap<>();
+
+    static {
+        for (String name : List.of("data", "epochs", "batch-size", "lr", "optimizer", "momentum", "weight-decay",
+                "schedule", "hidden", "activation", "loss", "init", "seed", "threads", "backend", "history",
+                "eval-batch-size")) {
+            KNOWN.put(name, true); // takes a value
+        }
+        KNOWN.put("no-normalize", false);
+        KNOWN.put("help", false);
+    }
+
+    /** Thrown for a command line that cannot be run; the message says what is wrong. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    static Options parse(String... args) throws UsageException {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--")) {
+                throw new UsageException("unexpected argument '" + arg + "': options start with --");
+            }
+            String name = arg.substring(2);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            Boolean takesValue = KNOWN.get(name);
+            if (takesValue == null) {
+                throw new UsageException("unknown option --" + name);
+            }
+            if (takesValue && value == null) {
+                if (i + 1 >= args.length) {
+                    throw new UsageException("--" + name + " needs a value");
+                }
+                value = args[++i];
+            } else if (!takesValue && value != null) {
+                throw new UsageException("--" + name + " takes no value");
+            }
+            if (values.put(name, value == null ? "" : value) != null) {
+                throw new UsageException("--" + name + " is given twice");
+            }
+        }
+        if (values.containsKey("help")) {
+            return defaults(true);
+        }
+        String optimizer = choice(values, "optimizer", "momentum", "sgd", "momentum", "nesterov", "adam", "adamw");
+        boolean adam = optimizer.startsWith("adam");
+        return new Options(
+                intIn(values, "epochs", 10, 1, 100_000),
+                intIn(values, "batch-size", 64, 1, 1 << 20),
+                doubleIn(values, "lr", adam ? 0.001 : 0.05, 0, false, 10),
+                optimizer,
+                doubleIn(values, "momentum", 0.9, 0, true, 1 - 1e-9),
+                doubleIn(values, "weight-decay", 5e-4, 0, true, 1),
+                choice(values, "schedule", "cosine", "constant", "step", "cosine"),
+                hidden(values.getOrDefault("hidden", "128,64")),
+                parseWith("activation", values.getOrDefault("activation", "relu"), Activation::parse),
+                choice(values, "loss", "nll", "nll", "mse"),
+                parseWith("init", values.getOrDefault("init", "pytorch"), Init::parse),
+                longValue(values, "seed", 42),
+                values.containsKey("threads") ? intIn(values, "threads", 1, 1, 1024) : null,
+                Path.of(values.getOrDefault("data", "data/mnist")),
+                choice(values, "backend", "native", "native", "reference"),
+                values.containsKey("history") ? Path.of(values.get("history")) : null,
+                intIn(values, "eval-batch-size", 1000, 1, 1 << 20),
+                !values.containsKey("no-normalize"),
+                false);
+    }
+
+    private static Options defaults(boolean help) throws UsageException {
+        Options o = parse();
+        return new Options(o.epochs, o.batchSize, o.lr, o.optimizer, o.momentum, o.weightDecay, o.schedule, o.hidden,
+                o.activation, o.loss, o.init, o.seed, o.threads, o.data, o.backend, o.history, o.evalBatchSize,
+                o.normalize, help);
+    }
+
+    /** The model: hidden Linear+activation layers, then Linear to 10 and LogSoftMax (nll) or Sigmoid (mse). */
+    Model model(int inputs, int classes) {
+        if (loss.equals("nll")) {
+            return Model.mlp(inputs, hidden, classes, activation);
+        }
+        List<Layer> layers = new ArrayList<>(Model.mlp(inputs, hidden, classes, activation).layers());
+        layers.set(layers.size() - 1, new Sigmoid());
+        return new Model(inputs, layers);
+    }
+
+    Loss lossFunction() {
+        return loss.equals("nll") ? Loss.nll() : Loss.mse();
+    }
+
+    Optimizer optimizerValue() {
+        return switch (optimizer) {
+            case "sgd" -> Sgd.plain().withWeightDecay(weightDecay);
+            case "momentum" -> Sgd.momentum(momentum).withWeightDecay(weightDecay);
+            case "nesterov" -> Sgd.nesterov(momentum).withWeightDecay(weightDecay);
+            case "adam" -> Adam.defaults().withWeightDecay(weightDecay);
+            case "adamw" -> Adam.adamW(weightDecay);
+            default -> throw new IllegalStateException(optimizer);
+        };
+    }
+
+    LrSchedule scheduleValue() {
+        return switch (schedule) {
+            case "constant" -> LrSchedule.constant(lr);
+            case "step" -> LrSchedule.stepDecay(lr, 3, 0.5);
+            case "cosine" -> LrSchedule.cosine(lr, 0);
+            default -> throw new IllegalStateException(schedule);
+        };
+    }
+
+    TrainingConfig config() {
+        return new TrainingConfig(epochs, batchSize, optimizerValue(), scheduleValue(), lossFunction(),
+                normalize ? Normalization.MNIST : Normalization.NONE, seed, evalBatchSize);
+    }
+
+    // ---- parsing helpers -----------------------------------------------------------------------
+
+    private static int intIn(Map<String, String> values, String name, int dflt, int min, int max)
+            throws UsageException {
+        String v = values.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min || n > max) {
+                throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + v);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " takes a whole number, got '" + v + "'");
+        }
+    }
+
+    private static long longValue(Map<String, String> values, String name, long dflt) throws UsageException {
+        String v = values.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " takes a whole number, got '" + v + "'");
+        }
+    }
+
+    /** A finite number in (min, max] or [min, max]. */
+    private static double doubleIn(Map<String, String> values, String name, double dflt, double min,
+                                   boolean minIncluded, double max) throws UsageException {
+        String v = values.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        double x;
+        try {
+            x = Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " takes a number, got '" + v + "'");
+        }
+        if (!Double.isFinite(x) || (minIncluded ? x < min : x <= min) || x > max) {
+            throw new UsageException("--" + name + " must be in " + (minIncluded ? "[" : "(") + min + ", " + max
+                    + "], got " + v);
+        }
+        return x;
+    }
+
+    private static String choice(Map<String, String> values, String name, String dflt, String... allowed)
+            throws UsageException {
+        String v = values.getOrDefault(name, dflt).toLowerCase(Locale.ROOT);
+        for (String a : allowed) {
+            if (a.equals(v)) {
+                return a;
+            }
+        }
+        throw new UsageException("--" + name + " must be one of " + String.join(", ", allowed) + ", got '"
+                + values.get(name) + "'");
+    }
+
+    private interface Parser<T> {
+        T parse(String s);
+    }
+
+    private static <T> T parseWith(String name, String value, Parser<T> parser) throws UsageException {
+        try {
+            return parser.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + name + ": " + e.getMessage());
+        }
+    }
+
+    private static List<Integer> hidden(String spec) throws UsageException {
+        if (spec.equalsIgnoreCase("none")) {
+            return List.of();
+        }
+        List<Integer> widths = new ArrayList<>();
+        for (String part : spec.split(",", -1)) {
+            try {
+                int w = Integer.parseInt(part.trim());
+                if (w < 1 || w > 1 << 16) {
+                    throw new UsageException("--hidden widths must be between 1 and 65536, got " + w);
+                }
+                widths.add(w);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--hidden takes widths separated by commas (e.g. 128,64), got '" + spec + "'");
+            }
+        }
+        return widths;
+    }
+}
