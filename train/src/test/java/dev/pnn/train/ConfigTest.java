@@ -56,12 +56,12 @@ class ConfigTest {
         Model logProbs = Model.mnist();
         Model logits = new Model(784, List.of(new Linear(784, 10)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Trainer.Objective.of(logits, Loss.nll()));
+                () -> TrainingStep.Objective.of(logits, Loss.nll()));
         assertTrue(e.getMessage().contains("does not end in LogSoftMax"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Trainer.Objective.of(logProbs, Loss.crossEntropy()));
+        e = assertThrows(IllegalArgumentException.class, () -> TrainingStep.Objective.of(logProbs, Loss.crossEntropy()));
         assertTrue(e.getMessage().contains("already ends in LogSoftMax: use Loss.nll()"), e.getMessage());
         // NLL after LogSoftMax trains as the fused cross-entropy on the logits
-        assertEquals(new Trainer.Objective(5, Loss.crossEntropy()), Trainer.Objective.of(logProbs, Loss.nll()));
-        assertEquals(new Trainer.Objective(1, Loss.crossEntropy()), Trainer.Objective.of(logits, Loss.crossEntropy()));
+        assertEquals(new TrainingStep.Objective(5, Loss.crossEntropy()), TrainingStep.Objective.of(logProbs, Loss.nll()));
+        assertEquals(new TrainingStep.Objective(1, Loss.crossEntropy()), TrainingStep.Objective.of(logits, Loss.crossEntropy()));
     }
 }

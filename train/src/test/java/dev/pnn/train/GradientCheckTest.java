@@ -63,14 +63,10 @@ class GradientCheckTest {
     }
 
     /** The gradients of the training step (forward, zero grads, loss, pullback), left in net.gradients(). */
-    private double gradients(Network net, Tensor x, IntVector y, Loss loss) {
-        Trainer.Objective o = Trainer.Objective.of(net.model(), loss);
-        Vjp v = net.forward(x, o.layers(), false);
-        net.zeroGradients();
-        Tensor dy = Tensor.allocate(arena, x.rows(), v.output().cols());
-        double value = o.loss().valueAndGradient(net.backend(), v.output(), y, dy);
-        v.pullback().apply(dy);
-        return value;
+    private static double gradients(Network net, Tensor x, IntVector y, Loss loss) {
+        try (TrainingStep step = new TrainingStep(net, loss, Sgd.plain())) {
+            return step.gradients(x, y);
+        }
     }
 
     private record Group(String name, int offset, int size) {}

@@ -37,23 +37,16 @@ class TrainingParityTest {
         arena.close();
     }
 
-    /** Runs {@code steps} training steps of the default model exactly as Trainer.fit does, on {@code backend}. */
+    /** Runs {@code steps} training steps of the default model, as Trainer.fit does, on {@code backend}. */
     private static Network train(Backend backend, Optimizer optimizer, int steps, long seed) {
         float lr = optimizer instanceof Adam ? 1e-3f : 0.05f;
         Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, seed);
-        Trainer.Objective o = Trainer.Objective.of(net.model(), Loss.nll());
         try (Batches batches = new Batches(mnist.train(), 64, Normalization.MNIST, backend, seed, true);
-             OptimizerState state = new OptimizerState(optimizer, net.parameters());
-             Arena scratch = Arena.ofConfined()) {
-            Tensor dy = Tensor.allocate(scratch, 64, 10);
+             TrainingStep step = new TrainingStep(net, Loss.nll(), optimizer)) {
             batches.startEpoch(0);
-            for (int step = 0; step < steps; step++) {
+            for (int i = 0; i < steps; i++) {
                 Batches.Batch batch = batches.next();
-                Vjp y = net.forward(batch.images(), o.layers(), false);
-                net.zeroGradients();
-                o.loss().valueAndGradient(backend, y.output(), batch.labels(), dy);
-                y.pullback().apply(dy);
-                optimizer.step(backend, net.parameters(), net.gradients(), state, lr);
+                step.run(batch.images(), batch.labels(), lr);
             }
         }
         return net;
