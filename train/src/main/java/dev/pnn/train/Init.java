@@ -16,9 +16,9 @@ public enum Init {
     /** He-normal: weights from {@code N(0, 2/in)}, biases zero; suited to ReLU networks. */
     HE_NORMAL;
 
-    /** Fills one Linear layer's weight ({@code out x in}) and bias ({@code 1 x out}), weights first, row-major. */
+    /** Fills one Linear layer's weight ({@code in x out}) and bias ({@code 1 x out}), weights first, row-major. */
     void fill(Tensor weight, Tensor bias, Rng rng) {
-        int fanIn = weight.cols();
+        int fanIn = weight.rows();
         switch (this) {
             case PYTORCH_DEFAULT -> {
                 double bound = 1 / Math.sqrt(fanIn);

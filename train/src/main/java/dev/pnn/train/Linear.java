@@ -1,8 +1,10 @@
 package dev.pnn.train;
 
 /**
- * A fully connected layer, {@code y = x W^T + b}, with {@code W} stored as PyTorch stores it:
- * {@code out x in}, row-major; {@code b} is {@code 1 x out}.
+ * A fully connected layer, {@code y = x W + b}, with {@code W} stored {@code in x out}, row-major
+ * (as JAX/Flax's Dense stores its kernel; PyTorch's {@code nn.Linear.weight} is its transpose), and
+ * {@code b} {@code 1 x out}. The layout is chosen for speed: OpenBLAS multiplies the batch by an
+ * untransposed {@code W} markedly faster than by a transposed one at these shapes (BENCHMARKS.md).
  *
  * @param in  input features, {@code >= 1}
  * @param out output features, {@code >= 1}

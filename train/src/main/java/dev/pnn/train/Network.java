@@ -58,8 +58,8 @@ public final class Network implements AutoCloseable {
         long offset = 0;
         for (int i = 0; i < n; i++) {
             if (model.layers().get(i) instanceof Linear l) {
-                weights[i] = view(parameters, offset, l.out(), l.in());
-                weightGrads[i] = view(gradients, offset, l.out(), l.in());
+                weights[i] = view(parameters, offset, l.in(), l.out());
+                weightGrads[i] = view(gradients, offset, l.in(), l.out());
                 offset += (long) l.out() * l.in();
                 biases[i] = view(parameters, offset, 1, l.out());
                 biasGrads[i] = view(gradients, offset, 1, l.out());
@@ -103,7 +103,7 @@ public final class Network implements AutoCloseable {
 
     /**
      * All parameters as one {@code 1 x P} tensor: for each Linear layer in order, its weight
-     * ({@code out x in}, row-major) then its bias.
+     * ({@code in x out}, row-major) then its bias.
      */
     public Tensor parameters() {
         return parameters;
@@ -114,7 +114,7 @@ public final class Network implements AutoCloseable {
         return gradients;
     }
 
-    /** The weight of Linear layer {@code layer} ({@code out x in}), a view into {@link #parameters()}. */
+    /** The weight of Linear layer {@code layer} ({@code in x out}), a view into {@link #parameters()}. */
     public Tensor weight(int layer) {
         return linearView(weights, layer);
     }
@@ -221,15 +221,15 @@ public final class Network implements AutoCloseable {
     private static final Pullback NO_INPUT = dy -> null;
 
     /**
-     * {@code y = x W^T + b}, or {@code relu(x W^T + b)} when fused with the next layer. Pullback:
-     * {@code dW += dy^T x}, {@code db += colsum(dy)}, {@code dx = dy W} (after masking dy by the
+     * {@code y = x W + b}, or {@code relu(x W + b)} when fused with the next layer. Pullback:
+     * {@code dW += x^T dy}, {@code db += colsum(dy)}, {@code dx = dy W^T} (after masking dy by the
      * ReLU, into the ReLU's own gradient slot, when fused).
      */
     private Vjp linear(int i, Workspace ws, Tensor x, boolean fuseRelu, boolean needsInputGradient) {
         Tensor w = weights[i];
         Tensor b = biases[i];
         Tensor y = ws.output(i);
-        backend.gemm(false, true, 1f, x, w, 0f, y);
+        backend.gemm(false, false, 1f, x, w, 0f, y);
         if (fuseRelu) {
             backend.biasAddRelu(y, b, y);
         } else {
@@ -237,9 +237,9 @@ public final class Network implements AutoCloseable {
         }
         return new Vjp(y, dy -> {
             Tensor dPre = fuseRelu ? backend.reluBackward(y, dy, ws.inputGradient(i + 1)) : dy;
-            backend.gemm(true, false, 1f, dPre, x, 1f, weightGrads[i]);
+            backend.gemm(true, false, 1f, x, dPre, 1f, weightGrads[i]);
             backend.biasBackward(dPre, biasGrads[i]);
-            return needsInputGradient ? backend.gemm(false, false, 1f, dPre, w, 0f, ws.inputGradient(i)) : null;
+            return needsInputGradient ? backend.gemm(false, true, 1f, dPre, w, 0f, ws.inputGradient(i)) : null;
         });
     }
 

@@ -32,7 +32,7 @@ final class DoubleModel {
                         for (int o = 0; o < l.out(); o++) {
                             double s = theta[bias + o];
                             for (int i = 0; i < l.in(); i++) {
-                                s += h[r][i] * theta[offset + o * l.in() + i];
+                                s += h[r][i] * theta[offset + i * l.out() + o];
                             }
                             y[r][o] = s;
                         }

@@ -74,7 +74,7 @@ class NetworkTest {
                 offset += net.bias(i).size();
             }
             assertEquals(net.parameters().size(), offset);
-            assertEquals(new dev.pnn.tensor.Shape(128, 784), net.weight(0).shape());
+            assertEquals(new dev.pnn.tensor.Shape(784, 128), net.weight(0).shape());
             assertEquals(new dev.pnn.tensor.Shape(1, 10), net.biasGradient(4).shape());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> net.weight(1));
             assertTrue(e.getMessage().contains("layer 1"), e.getMessage());
@@ -90,7 +90,7 @@ class NetworkTest {
     void pytorchInitIsUniformWithinOneOverSqrtFanIn() {
         try (Network net = Network.create(Model.mnist(), ReferenceBackend.INSTANCE, Init.PYTORCH_DEFAULT, 1)) {
             for (int layer : new int[] {0, 2, 4}) {
-                int fanIn = net.weight(layer).cols();
+                int fanIn = net.weight(layer).rows();
                 double bound = 1 / Math.sqrt(fanIn);
                 float[] w = net.weight(layer).toArray();
                 double max = 0;
@@ -148,11 +148,11 @@ class NetworkTest {
         try (Network net = Network.create(Model.mnist(), b, Init.PYTORCH_DEFAULT, 1)) {
             Tensor x = input(37, 784, 2);
             Tensor out = net.forward(x).output();
-            Tensor h1 = b.relu(b.biasAdd(b.gemm(false, true, 1, x, net.weight(0), 0, Tensor.allocate(arena, 37, 128)),
+            Tensor h1 = b.relu(b.biasAdd(b.gemm(false, false, 1, x, net.weight(0), 0, Tensor.allocate(arena, 37, 128)),
                     net.bias(0), Tensor.allocate(arena, 37, 128)), Tensor.allocate(arena, 37, 128));
-            Tensor h2 = b.relu(b.biasAdd(b.gemm(false, true, 1, h1, net.weight(2), 0, Tensor.allocate(arena, 37, 64)),
+            Tensor h2 = b.relu(b.biasAdd(b.gemm(false, false, 1, h1, net.weight(2), 0, Tensor.allocate(arena, 37, 64)),
                     net.bias(2), Tensor.allocate(arena, 37, 64)), Tensor.allocate(arena, 37, 64));
-            Tensor z = b.biasAdd(b.gemm(false, true, 1, h2, net.weight(4), 0, Tensor.allocate(arena, 37, 10)),
+            Tensor z = b.biasAdd(b.gemm(false, false, 1, h2, net.weight(4), 0, Tensor.allocate(arena, 37, 10)),
                     net.bias(4), Tensor.allocate(arena, 37, 10));
             Tensor expected = b.logSoftmax(z, Tensor.allocate(arena, 37, 10));
             assertArrayEquals(expected.toArray(), out.toArray());
