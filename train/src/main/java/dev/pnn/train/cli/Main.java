@@ -63,12 +63,8 @@ public final class Main {
 
     private static int train(Options o, PrintStream out) throws IOException {
         Backend backend = Backends.named(o.backend());
-        if (o.threads() != null) {
-            if (backend instanceof NativeBackend nb) {
-                nb.setThreads(o.threads());
-            } else {
-                out.println("note: --threads applies to OpenBLAS; the reference backend runs on one thread");
-            }
+        if (backend instanceof NativeBackend nb) {
+            nb.setThreads(o.threads());
         }
         try (Arena arena = Arena.ofShared()) {
             Mnist mnist = Mnist.load(o.data(), arena);

@@ -26,7 +26,7 @@ import java.util.Map;
  */
 record Options(int epochs, int batchSize, double lr, String optimizer, double momentum, double weightDecay,
                String schedule, List<Integer> hidden, Activation activation, String loss, Init init, long seed,
-               Integer threads, Path data, String backend, Path history, int evalBatchSize, boolean normalize,
+               int threads, Path data, String backend, Path history, int evalBatchSize, boolean normalize,
                boolean help) {
 
     static final String USAGE = """
@@ -48,7 +48,8 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
               --loss NAME           nll (LogSoftMax output) | mse (sigmoid output)     [nll]
               --init NAME           pytorch (uniform +-1/sqrt(fan_in)) | he (normal)   [pytorch]
               --seed N              seeds initial weights and shuffling                [42]
-              --threads N           OpenBLAS threads (native backend)                  [OpenBLAS's default]
+              --threads N           OpenBLAS threads (native backend)                  [1]
+                                    (one is fastest at batch 64; more help from 256 on)
               --backend NAME        native | reference (pure Java, slow)               [native]
               --history FILE        write per-epoch statistics as JSON to FILE
               --eval-batch-size N   examples per evaluation batch                      [1000]
@@ -125,7 +126,7 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
                 choice(values, "loss", "nll", "nll", "mse"),
                 parseWith("init", values.getOrDefault("init", "pytorch"), Init::parse),
                 longValue(values, "seed", 42),
-                values.containsKey("threads") ? intIn(values, "threads", 1, 1, 1024) : null,
+                intIn(values, "threads", 1, 1, 1024),
                 Path.of(values.getOrDefault("data", "data/mnist")),
                 choice(values, "backend", "native", "native", "reference"),
                 values.containsKey("history") ? Path.of(values.get("history")) : null,

@@ -1,0 +1,48 @@
+package dev.pnn.bench;
+
+import dev.pnn.tensor.IntVector;
+import dev.pnn.tensor.Tensor;
+import dev.pnn.train.Rng;
+
+import java.lang.foreign.Arena;
+
+/** Seeded benchmark inputs, and the check that runs before anything is timed. */
+final class Data {
+
+    private Data() {}
+
+    static Tensor random(Arena arena, int rows, int cols, long seed) {
+        Rng rng = new Rng(seed);
+        Tensor t = Tensor.allocate(arena, rows, cols);
+        for (long i = 0; i < t.size(); i++) {
+            t.setFlat(i, (float) rng.uniform(-1, 1));
+        }
+        return t;
+    }
+
+    static IntVector labels(Arena arena, int n, int classes, long seed) {
+        Rng rng = new Rng(seed);
+        IntVector v = IntVector.allocate(arena, n);
+        for (int i = 0; i < n; i++) {
+            v.set(i, rng.nextInt(classes));
+        }
+        return v;
+    }
+
+    /**
+     * Throws unless every element of {@code actual} is within {@code relative} of the largest
+     * magnitude in {@code expected}: a benchmark of a wrong kernel measures nothing.
+     */
+    static void check(String what, Tensor actual, Tensor expected, double relative) {
+        double max = 0;
+        double worst = 0;
+        for (long i = 0; i < expected.size(); i++) {
+            max = Math.max(max, Math.abs(expected.getFlat(i)));
+            worst = Math.max(worst, Math.abs(actual.getFlat(i) - expected.getFlat(i)));
+        }
+        if (!(worst <= relative * max)) {
+            throw new IllegalStateException(what + ": native differs from reference by " + worst + " (largest value "
+                    + max + "); not benchmarking a wrong result");
+        }
+    }
+}

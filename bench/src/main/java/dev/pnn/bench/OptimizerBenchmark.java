@@ -1,0 +1,90 @@
+package dev.pnn.bench;
+
+import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.Backends;
+import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.ReferenceBackend;
+import dev.pnn.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/** One optimizer update over a flat parameter buffer: MNIST's 109,386 parameters by default. */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class OptimizerBenchmark {
+
+    @Param({"109386"})
+    public int parameters;
+
+    @Param({"native", "reference"})
+    public String backend;
+
+    private Arena arena;
+    private Backend b;
+    private Tensor p;
+    private Tensor g;
+    private Tensor m;
+    private Tensor v;
+    private long step;
+
+    @Setup
+    public void setUp() {
+        arena = Arena.ofShared();
+        p = Data.random(arena, 1, parameters, 1);
+        g = Data.random(arena, 1, parameters, 2);
+        m = Tensor.allocate(arena, 1, parameters);
+        v = Tensor.allocate(arena, 1, parameters);
+        b = Backends.named(backend);
+        if (b instanceof NativeBackend) {
+            Tensor pr = Tensor.allocate(arena, 1, parameters).copyFrom(p);
+            Tensor mr = Tensor.allocate(arena, 1, parameters);
+            Tensor vr = Tensor.allocate(arena, 1, parameters);
+            ReferenceBackend.INSTANCE.adam(pr, mr, vr, g, 1, 1e-3f, 0.9f, 0.999f, 1e-8f, 0, false);
+            Tensor pn = Tensor.allocate(arena, 1, parameters).copyFrom(p);
+            b.adam(pn, Tensor.allocate(arena, 1, parameters), Tensor.allocate(arena, 1, parameters), g, 1, 1e-3f, 0.9f,
+                    0.999f, 1e-8f, 0, false);
+            Data.check("adam", pn, pr, 1e-6);
+        }
+    }
+
+    @TearDown
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public Tensor sgd() {
+        b.sgd(p, g, 1e-7f, 0);
+        return p;
+    }
+
+    @Benchmark
+    public Tensor momentum() {
+        b.sgdMomentum(p, m, g, 1e-7f, 0.9f, 5e-4f, false);
+        return p;
+    }
+
+    @Benchmark
+    public Tensor adam() {
+        b.adam(p, m, v, g, ++step, 1e-7f, 0.9f, 0.999f, 1e-8f, 0, false);
+        return p;
+    }
+}
