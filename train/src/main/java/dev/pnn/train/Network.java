@@ -4,9 +4,18 @@ import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.ShapeMismatchException;
 import dev.pnn.tensor.Tensor;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -313,6 +322,109 @@ public final class Network implements AutoCloseable {
             }
             return views;
         }
+    }
+
+    // ---- saving and loading ----------------------------------------------------------------------
+
+    private static final byte[] MAGIC = {'P', 'N', 'N', 'W'};
+    private static final int FORMAT_VERSION = 1;
+    private static final long IO_CHUNK = 1L << 30;
+
+    /**
+     * Writes the parameters to {@code file}: {@code PNNW}, format version 1, the model's
+     * description (UTF-8), the parameter count, then the parameters as little-endian float32 in
+     * the order of {@link #parameters()}.
+     */
+    public void saveParameters(Path file) throws IOException {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IOException("saving parameters needs a little-endian machine");
+        }
+        byte[] description = model.toString().getBytes(StandardCharsets.UTF_8);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer header = ByteBuffer.allocate(4 + 4 + 4 + description.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+            header.put(MAGIC).putInt(FORMAT_VERSION).putInt(description.length).put(description)
+                    .putLong(parameters.size()).flip();
+            while (header.hasRemaining()) {
+                ch.write(header);
+            }
+            for (long at = 0, bytes = parameters.segment().byteSize(); at < bytes; at += IO_CHUNK) {
+                ByteBuffer body = parameters.segment().asSlice(at, Math.min(IO_CHUNK, bytes - at)).asByteBuffer();
+                while (body.hasRemaining()) {
+                    ch.write(body);
+                }
+            }
+        }
+    }
+
+    /**
+     * Reads parameters written by {@link #saveParameters} for the same model into this network.
+     *
+     * @throws ParameterFileException naming the file and field when it is not such a file, holds
+     *                                another model, or is truncated; this network is then unchanged
+     */
+    public void loadParameters(Path file) throws IOException {
+        long size = Files.size(file);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = read(ch, file, 12, "header", "12 bytes");
+            byte[] magic = new byte[4];
+            head.get(magic);
+            if (!Arrays.equals(magic, MAGIC)) {
+                throw new ParameterFileException(file, "magic", "PNNW", new String(magic, StandardCharsets.ISO_8859_1));
+            }
+            int version = head.getInt();
+            if (version != FORMAT_VERSION) {
+                throw new ParameterFileException(file, "format version", Integer.toString(FORMAT_VERSION),
+                        Integer.toString(version));
+            }
+            int length = head.getInt();
+            String expected = model.toString();
+            if (length < 0 || length > 1 << 20) {
+                throw new ParameterFileException(file, "model description length", "at most 1 MiB",
+                        Integer.toUnsignedString(length));
+            }
+            ByteBuffer desc = read(ch, file, length, "model description", length + " bytes");
+            String found = StandardCharsets.UTF_8.decode(desc).toString();
+            if (!found.equals(expected)) {
+                throw new ParameterFileException(file, "model", expected, found);
+            }
+            long count = read(ch, file, 8, "parameter count", "8 bytes").getLong();
+            if (count != parameters.size()) {
+                throw new ParameterFileException(file, "parameter count", Long.toString(parameters.size()),
+                        Long.toString(count));
+            }
+            long bodyBytes = parameters.size() * Float.BYTES;
+            long remaining = size - ch.position();
+            if (remaining != bodyBytes) {
+                throw new ParameterFileException(file, "parameter bytes", Long.toString(bodyBytes),
+                        remaining + (remaining < bodyBytes ? " (the file is truncated)" : " (trailing data)"));
+            }
+            // read everything before touching the parameters: a failure leaves the network unchanged
+            try (Arena scratch = Arena.ofConfined()) {
+                MemorySegment staged = scratch.allocate(bodyBytes, Tensor.ALIGNMENT);
+                for (long at = 0; at < bodyBytes; at += IO_CHUNK) {
+                    ByteBuffer body = staged.asSlice(at, Math.min(IO_CHUNK, bodyBytes - at)).asByteBuffer();
+                    while (body.hasRemaining()) {
+                        if (ch.read(body) < 0) {
+                            throw new ParameterFileException(file, "parameter bytes", Long.toString(bodyBytes),
+                                    (at + body.position()) + " (the file is truncated)");
+                        }
+                    }
+                }
+                MemorySegment.copy(staged, 0, parameters.segment(), 0, bodyBytes);
+            }
+        }
+    }
+
+    private static ByteBuffer read(FileChannel ch, Path file, int bytes, String field, String expected)
+            throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) {
+                throw new ParameterFileException(file, field, expected, b.position() + " bytes before the end of the file");
+            }
+        }
+        return b.flip();
     }
 
     /** Frees parameters, gradients and every workspace; every tensor of this network becomes unusable. */

@@ -1,11 +1,13 @@
 package dev.pnn.train;
 
+import dev.pnn.tensor.ByteMatrix;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.data.Batches;
 import dev.pnn.train.data.Dataset;
 import dev.pnn.train.data.Normalization;
 
+import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -89,6 +91,39 @@ public final class Trainer {
             total += batch.rows();
         }
         return new Evaluation(lossSum / total, 100.0 * correct / total, correct, total);
+    }
+
+    /**
+     * The predicted class of every row of {@code images} (uint8 pixels, normalized as in training),
+     * computed in batches of {@code batchSize} without gradients: -1 for a row whose scores hold a NaN.
+     */
+    public static int[] predict(Network net, ByteMatrix images, Normalization normalization, int batchSize) {
+        if (images.cols() != net.model().inputs()) {
+            throw new IllegalArgumentException("predict: images have " + images.cols() + " values a row but model "
+                    + net.model().widths() + " takes " + net.model().inputs());
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        int n = images.rows();
+        int[] predictions = new int[n];
+        try (Arena arena = Arena.ofConfined()) {
+            IntVector all = IntVector.allocate(arena, n);
+            for (int i = 0; i < n; i++) {
+                all.set(i, i);
+            }
+            Tensor full = Tensor.allocate(arena, Math.min(batchSize, n), images.cols());
+            for (int from = 0; from < n; from += batchSize) {
+                int rows = Math.min(batchSize, n - from);
+                Tensor x = rows == full.rows() ? full : full.rows(0, rows);
+                net.backend().gatherRows(images, all, from, normalization.scale(), normalization.shift(), x);
+                Tensor scores = net.forward(x).output();
+                for (int r = 0; r < rows; r++) {
+                    predictions[from + r] = argmax(scores, r);
+                }
+            }
+        }
+        return predictions;
     }
 
     /** How many rows of {@code scores} have their largest value at the row's label (a NaN row counts as wrong). */

@@ -13,12 +13,16 @@ import dev.pnn.tensor.ReferenceBackend;
 import dev.pnn.tensor.ShapeMismatchException;
 import dev.pnn.tensor.Tensor;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NetworkTest {
 
@@ -225,6 +229,46 @@ class NetworkTest {
                 nonzero += once[i] != 0 ? 1 : 0;
             }
             assertTrue(nonzero > once.length / 2, "only " + nonzero + " nonzero gradients");
+        }
+    }
+
+    @Test
+    void savedParametersLoadBackBitForBit(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("mnist.pnnw");
+        try (Network a = Network.create(Model.mnist(), NativeBackend.instance(), Init.HE_NORMAL, 3);
+             Network b = Network.zeros(Model.mnist(), NativeBackend.instance())) {
+            a.saveParameters(file);
+            assertEquals(4 + 4 + 4 + Model.mnist().toString().length() + 8 + 4 * Model.mnist().parameterCount(),
+                    Files.size(file));
+            b.loadParameters(file);
+            assertArrayEquals(a.parameters().toArray(), b.parameters().toArray());
+        }
+    }
+
+    @Test
+    void loadingTheWrongFileNamesItAndChangesNothing(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("small.pnnw");
+        Model small = Model.sequential(new Linear(784, 10), new LogSoftMax());
+        try (Network saved = Network.create(small, ReferenceBackend.INSTANCE, Init.HE_NORMAL, 3);
+             Network net = Network.create(Model.mnist(), ReferenceBackend.INSTANCE, Init.HE_NORMAL, 4)) {
+            saved.saveParameters(file);
+            float[] before = net.parameters().toArray();
+            ParameterFileException e = assertThrows(ParameterFileException.class, () -> net.loadParameters(file));
+            assertTrue(e.getMessage().startsWith(file + ": model: expected 784-128-64-10"), e.getMessage());
+            assertTrue(e.getMessage().contains("found 784-10 (Linear(784, 10), LogSoftMax)"), e.getMessage());
+
+            byte[] bytes = Files.readAllBytes(file);
+            Path cut = Files.write(dir.resolve("cut.pnnw"), java.util.Arrays.copyOf(bytes, bytes.length - 7));
+            try (Network same = Network.zeros(small, ReferenceBackend.INSTANCE)) {
+                e = assertThrows(ParameterFileException.class, () -> same.loadParameters(cut));
+                assertTrue(e.getMessage().contains("parameter bytes") && e.getMessage().contains("truncated"),
+                        e.getMessage());
+                assertArrayEquals(new float[(int) same.parameters().size()], same.parameters().toArray());
+            }
+            Path idx = Files.write(dir.resolve("not-weights"), new byte[] {0, 0, 8, 1, 0, 0, 0, 1, 5, 0, 0, 0});
+            e = assertThrows(ParameterFileException.class, () -> net.loadParameters(idx));
+            assertTrue(e.getMessage().contains("magic: expected PNNW"), e.getMessage());
+            assertArrayEquals(before, net.parameters().toArray());
         }
     }
 

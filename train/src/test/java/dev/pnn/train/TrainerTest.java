@@ -129,6 +129,13 @@ class TrainerTest {
             Evaluation again = Trainer.evaluate(net, mnist.test(), Loss.nll(), Normalization.MNIST, 500);
             assertEquals(e.testAccuracy(), again.accuracy(), 1e-9, "evaluation does not depend on its batch size");
             assertEquals(10_000, again.total());
+            // predict (batches of 300: the last one partial) agrees with the evaluation's accuracy
+            int[] predicted = Trainer.predict(net, mnist.test().images(), Normalization.MNIST, 300);
+            int right = 0;
+            for (int i = 0; i < predicted.length; i++) {
+                right += predicted[i] == mnist.test().labels().get(i) ? 1 : 0;
+            }
+            assertEquals(again.correct(), right);
         }
     }
 }

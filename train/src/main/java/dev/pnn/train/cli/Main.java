@@ -87,6 +87,9 @@ public final class Main {
                     elapsed[0] += e.seconds();
                     printEpoch(out, e, config, elapsed[0]);
                 });
+                if (o.save() != null) {
+                    net.saveParameters(o.save());
+                }
             }
             if (o.history() != null) {
                 Files.writeString(o.history(), history.toJson());

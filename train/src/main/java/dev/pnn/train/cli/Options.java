@@ -26,8 +26,8 @@ import java.util.Map;
  */
 record Options(int epochs, int batchSize, double lr, String optimizer, double momentum, double weightDecay,
                String schedule, List<Integer> hidden, Activation activation, String loss, Init init, long seed,
-               int threads, Path data, String backend, Path history, int evalBatchSize, boolean normalize,
-               boolean help) {
+               int threads, Path data, String backend, Path history, Path save, int evalBatchSize,
+               boolean normalize, boolean help) {
 
     static final String USAGE = """
             Usage: java --enable-native-access=ALL-UNNAMED -jar pnn-train.jar [options]
@@ -52,6 +52,7 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
                                     (one is fastest at batch 64; more help from 256 on)
               --backend NAME        native | reference (pure Java, slow)               [native]
               --history FILE        write per-epoch statistics as JSON to FILE
+              --save FILE           write the trained parameters to FILE (Network.loadParameters reads it)
               --eval-batch-size N   examples per evaluation batch                      [1000]
               --no-normalize        scale pixels to [0, 1] only, without MNIST's mean and std
               --help                print this and exit
@@ -61,7 +62,7 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
 
     static {
         for (String name : List.of("data", "epochs", "batch-size", "lr", "optimizer", "momentum", "weight-decay",
-                "schedule", "hidden", "activation", "loss", "init", "seed", "threads", "backend", "history",
+                "schedule", "hidden", "activation", "loss", "init", "seed", "threads", "backend", "history", "save",
                 "eval-batch-size")) {
             KNOWN.put(name, true); // takes a value
         }
@@ -130,6 +131,7 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
                 Path.of(values.getOrDefault("data", "data/mnist")),
                 choice(values, "backend", "native", "native", "reference"),
                 values.containsKey("history") ? Path.of(values.get("history")) : null,
+                values.containsKey("save") ? Path.of(values.get("save")) : null,
                 intIn(values, "eval-batch-size", 1000, 1, 1 << 20),
                 !values.containsKey("no-normalize"),
                 false);
@@ -138,7 +140,7 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
     private static Options defaults(boolean help) throws UsageException {
         Options o = parse();
         return new Options(o.epochs, o.batchSize, o.lr, o.optimizer, o.momentum, o.weightDecay, o.schedule, o.hidden,
-                o.activation, o.loss, o.init, o.seed, o.threads, o.data, o.backend, o.history, o.evalBatchSize,
+                o.activation, o.loss, o.init, o.seed, o.threads, o.data, o.backend, o.history, o.save, o.evalBatchSize,
                 o.normalize, help);
     }
 
