@@ -21,7 +21,7 @@
 
 /* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
  * whose pnn_kernels_abi_version() differs from the value it was generated against. */
-#define PNN_KERNELS_ABI_VERSION 1
+#define PNN_KERNELS_ABI_VERSION 2
 
 int pnn_kernels_abi_version(void);
 
@@ -109,7 +109,13 @@ void pnn_bias_backward(float* dbias,      /* (cols) */
                        const float* dout, /* (rows, cols) */
                        int rows, int cols);
 
-/* ---- optimizers: one flat parameter buffer, n elements, updated in place ------------------ */
+/* ---- optimizers: one flat parameter buffer, n elements, updated in place ------------------ *
+ *
+ * Optimizer state (momentum's velocity, Adam's m and v) whose magnitude falls below FLT_MIN
+ * (1.2e-38) is stored as 0. A unit whose gradient is exactly 0 (a dead ReLU) sees its state
+ * decay geometrically into the subnormal range, where every x86 operation on it takes a
+ * microcode assist of ~100 cycles; flushing costs a compare per element and changes nothing a
+ * parameter would ever feel. */
 
 /* g = grads + weight_decay * params;  params -= lr * g */
 void pnn_sgd_update(float* params, const float* grads, int64_t n,

@@ -8,6 +8,7 @@
  */
 #include "pnn_kernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -193,6 +194,9 @@ void pnn_bias_backward(float* dbias, const float* dout, int rows, int cols) {
 
 /* ---- optimizers -------------------------------------------------------------------------- */
 
+/* Optimizer state below FLT_MIN is stored as 0: see the header. Compiles to a compare and an and. */
+static inline float flush_subnormal(float x) { return fabsf(x) < FLT_MIN ? 0.0f : x; }
+
 void pnn_sgd_update(float* params, const float* grads, int64_t n, float lr, float weight_decay) {
     for (int64_t i = 0; i < n; i++) {
         float g = grads[i] + weight_decay * params[i];
@@ -205,14 +209,14 @@ void pnn_sgd_momentum_update(float* params, float* velocity, const float* grads,
     if (nesterov) {
         for (int64_t i = 0; i < n; i++) {
             float g = grads[i] + weight_decay * params[i];
-            float v = momentum * velocity[i] + g;
+            float v = flush_subnormal(momentum * velocity[i] + g);
             velocity[i] = v;
             params[i] -= lr * (g + momentum * v);
         }
     } else {
         for (int64_t i = 0; i < n; i++) {
             float g = grads[i] + weight_decay * params[i];
-            float v = momentum * velocity[i] + g;
+            float v = flush_subnormal(momentum * velocity[i] + g);
             velocity[i] = v;
             params[i] -= lr * v;
         }
@@ -227,8 +231,8 @@ void pnn_adam_update(float* params, float* m, float* v, const float* grads, int6
     for (int64_t i = 0; i < n; i++) {
         float p = params[i];
         float g = grads[i] + l2 * p;
-        float mi = beta1 * m[i] + (1.0f - beta1) * g;
-        float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+        float mi = flush_subnormal(beta1 * m[i] + (1.0f - beta1) * g);
+        float vi = flush_subnormal(beta2 * v[i] + (1.0f - beta2) * g * g);
         m[i] = mi;
         v[i] = vi;
         params[i] = p * shrink - step_size * mi / (sqrtf(vi) / bias_correction2_sqrt + eps);

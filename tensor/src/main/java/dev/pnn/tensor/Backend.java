@@ -111,6 +111,8 @@ public interface Backend {
     Tensor biasBackward(Tensor dout, Tensor dbias);
 
     // ---- optimizers: in place over flat buffers of one shape, pairwise disjoint ----------------
+    // State (velocity, m, v) whose magnitude falls below Float.MIN_NORMAL is stored as 0: a dead
+    // unit's state would otherwise decay into subnormals, which cost ~100 cycles an operation on x86.
 
     /** Plain SGD: {@code params -= lr * (grads + weightDecay * params)}. */
     void sgd(Tensor params, Tensor grads, float lr, float weightDecay);

@@ -282,6 +282,11 @@ public final class ReferenceBackend extends CheckedBackend {
 
     // ---- optimizers --------------------------------------------------------------------------
 
+    /** Optimizer state below Float.MIN_NORMAL is stored as 0, as the kernels do (see pnn_kernels.h). */
+    private static float flushSubnormal(float x) {
+        return Math.abs(x) < Float.MIN_NORMAL ? 0f : x;
+    }
+
     @Override
     protected void sgdImpl(Tensor params, Tensor grads, float lr, float weightDecay) {
         for (long i = 0, n = params.size(); i < n; i++) {
@@ -296,7 +301,7 @@ public final class ReferenceBackend extends CheckedBackend {
         for (long i = 0, n = params.size(); i < n; i++) {
             double p = get(params, i);
             double g = get(grads, i) + (double) weightDecay * p;
-            double v = (float) ((double) momentum * get(velocity, i) + g); // velocity is stored as float
+            double v = flushSubnormal((float) ((double) momentum * get(velocity, i) + g)); // stored as float
             put(velocity, i, v);
             put(params, i, p - lr * (nesterov ? g + momentum * v : v));
         }
@@ -309,8 +314,8 @@ public final class ReferenceBackend extends CheckedBackend {
             double p = get(params, i);
             double g = get(grads, i) + (decoupled ? 0 : (double) weightDecay * p);
             // m and v are stored as float: round them before they are used, as the kernel does
-            double mi = (float) (beta1 * get(m, i) + (1.0 - beta1) * g);
-            double vi = (float) (beta2 * get(v, i) + (1.0 - beta2) * g * g);
+            double mi = flushSubnormal((float) (beta1 * get(m, i) + (1.0 - beta1) * g));
+            double vi = flushSubnormal((float) (beta2 * get(v, i) + (1.0 - beta2) * g * g));
             put(m, i, mi);
             put(v, i, vi);
             double shrink = decoupled ? 1.0 - (double) lr * weightDecay : 1.0;

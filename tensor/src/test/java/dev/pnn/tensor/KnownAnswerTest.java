@@ -234,6 +234,23 @@ class KnownAnswerTest {
         assertValues("adamw p", pw, 4 * U * 2, 2 * (1 - 0.05));
     }
 
+    /** State decaying below the smallest normal float is stored as 0 (as a dead ReLU unit's would). */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void optimizerStateNeverGoesSubnormal(Backend backend) {
+        float tiny = Float.MIN_NORMAL * 1.05f; // times 0.9 lands below MIN_NORMAL
+        Tensor p = t(1, 2, 1, 1);
+        Tensor velocity = t(1, 2, tiny, 1e-30f);
+        backend.sgdMomentum(p, velocity, t(1, 2, 0, 0), 0.1f, 0.9f, 0, false);
+        assertEquals(0f, velocity.get(0, 0));
+        assertEquals(0.9f * 1e-30f, velocity.get(0, 1), 1e-37f);
+        Tensor m = t(1, 1, tiny);
+        Tensor v = t(1, 1, tiny);
+        backend.adam(t(1, 1, 1), m, v, t(1, 1, 0), 5, 1e-3f, 0.9f, 0.5f, 1e-8f, 0, false);
+        assertEquals(0f, m.get(0, 0));
+        assertEquals(0f, v.get(0, 0));
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void gatherScalesAndNormalizes(Backend backend) {

@@ -23,10 +23,10 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)1L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 1
+     * #define PNN_KERNELS_ABI_VERSION 2
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
