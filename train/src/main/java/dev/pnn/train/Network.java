@@ -6,7 +6,6 @@ import dev.pnn.tensor.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -67,19 +66,14 @@ public final class Network implements AutoCloseable {
         long offset = 0;
         for (int i = 0; i < n; i++) {
             if (model.layers().get(i) instanceof Linear l) {
-                weights[i] = view(parameters, offset, l.in(), l.out());
-                weightGrads[i] = view(gradients, offset, l.in(), l.out());
+                weights[i] = parameters.view(offset, l.in(), l.out());
+                weightGrads[i] = gradients.view(offset, l.in(), l.out());
                 offset += (long) l.out() * l.in();
-                biases[i] = view(parameters, offset, 1, l.out());
-                biasGrads[i] = view(gradients, offset, 1, l.out());
+                biases[i] = parameters.view(offset, 1, l.out());
+                biasGrads[i] = gradients.view(offset, 1, l.out());
                 offset += l.out();
             }
         }
-    }
-
-    private static Tensor view(Tensor flat, long offset, int rows, int cols) {
-        long bytes = (long) rows * cols * Float.BYTES;
-        return Tensor.wrap(flat.segment().asSlice(offset * Float.BYTES, bytes), rows, cols);
     }
 
     /**
@@ -306,19 +300,20 @@ public final class Network implements AutoCloseable {
             return inputGradients[layer];
         }
 
+        /** One block, carved into a {@code rows x width} view per layer, each starting on a 64-byte line. */
         private Tensor[] carve(int rows, int[] widths) {
+            long perLine = Tensor.ALIGNMENT / Float.BYTES;
             long[] offsets = new long[widths.length];
-            long bytes = 0;
+            long floats = 0;
             for (int i = 0; i < widths.length; i++) {
-                offsets[i] = bytes;
-                long size = Math.multiplyExact((long) rows * widths[i], (long) Float.BYTES);
-                bytes = Math.addExact(bytes, (size + Tensor.ALIGNMENT - 1) / Tensor.ALIGNMENT * Tensor.ALIGNMENT);
+                offsets[i] = floats;
+                long size = (long) rows * widths[i];
+                floats = Math.addExact(floats, (size + perLine - 1) / perLine * perLine);
             }
-            MemorySegment block = arena.allocate(bytes, Tensor.ALIGNMENT);
+            Tensor block = Tensor.allocate(arena, 1, Math.toIntExact(floats));
             Tensor[] views = new Tensor[widths.length];
             for (int i = 0; i < widths.length; i++) {
-                views[i] = Tensor.wrap(block.asSlice(offsets[i], (long) rows * widths[i] * Float.BYTES), rows,
-                        widths[i]);
+                views[i] = block.view(offsets[i], rows, widths[i]);
             }
             return views;
         }
@@ -401,9 +396,9 @@ public final class Network implements AutoCloseable {
             }
             // read everything before touching the parameters: a failure leaves the network unchanged
             try (Arena scratch = Arena.ofConfined()) {
-                MemorySegment staged = scratch.allocate(bodyBytes, Tensor.ALIGNMENT);
+                Tensor staged = Tensor.allocate(scratch, parameters.rows(), parameters.cols());
                 for (long at = 0; at < bodyBytes; at += IO_CHUNK) {
-                    ByteBuffer body = staged.asSlice(at, Math.min(IO_CHUNK, bodyBytes - at)).asByteBuffer();
+                    ByteBuffer body = staged.segment().asSlice(at, Math.min(IO_CHUNK, bodyBytes - at)).asByteBuffer();
                     while (body.hasRemaining()) {
                         if (ch.read(body) < 0) {
                             throw new ParameterFileException(file, "parameter bytes", Long.toString(bodyBytes),
@@ -411,7 +406,7 @@ public final class Network implements AutoCloseable {
                         }
                     }
                 }
-                MemorySegment.copy(staged, 0, parameters.segment(), 0, bodyBytes);
+                parameters.copyFrom(staged);
             }
         }
     }
