@@ -140,13 +140,7 @@ class GradientCheckTest {
                     d[i] /= Math.sqrt(norm);
                     dot += d[i] * analytic[i];
                 }
-                double[] plus = theta.clone();
-                double[] minus = theta.clone();
-                for (int i = 0; i < d.length; i++) {
-                    plus[i] += h * d[i];
-                    minus[i] -= h * d[i];
-                }
-                double numeric = (exact.loss(plus, xs, ys, loss) - exact.loss(minus, xs, ys, loss)) / (2 * h);
+                double numeric = directional(exact, loss, theta, d, h, xs, ys);
                 double bound = 1e-3 * Math.abs(numeric) + 1e-5 * gNorm;
                 assertTrue(Math.abs(dot - numeric) <= bound, String.format(
                         "direction %d: analytic %.9g, numeric %.9g, |diff| %.3g > %.3g", k, dot, numeric,
@@ -231,25 +225,26 @@ class GradientCheckTest {
                 losses[side] = Loss.nll().value(net.backend(), net.forward(x).output(), y);
             }
             double float32 = (losses[0] - losses[1]) / (2 * h);
-            double float64 = directional(exact, theta, g, norm, h, xs, ys);
+            double[] unit = java.util.Arrays.stream(g).map(v -> v / norm).toArray();
+            double float64 = directional(exact, Loss.nll(), theta, unit, h, xs, ys);
             assertTrue(Math.abs(float32 - float64) <= 1e-6 / h, "float32 central difference " + float32
                     + " vs double " + float64 + " at h = " + h + ": |diff| " + Math.abs(float32 - float64));
-            double limit = directional(exact, theta, g, norm, 1e-5, xs, ys);
+            double limit = directional(exact, Loss.nll(), theta, unit, 1e-5, xs, ys);
             assertTrue(Math.abs(limit - norm) <= 1e-3 * norm, "double central difference at h = 1e-5 " + limit
                     + " vs analytic |g| " + norm);
         }
     }
 
-    /** Central difference in double of the loss along the unit direction g / norm. */
-    private static double directional(DoubleModel exact, double[] theta, double[] g, double norm, double h,
+    /** Central difference in double of the loss at theta along the unit vector {@code direction}. */
+    private static double directional(DoubleModel exact, Loss loss, double[] theta, double[] direction, double h,
                                       double[][] xs, int[] ys) {
         double[] plus = theta.clone();
         double[] minus = theta.clone();
         for (int i = 0; i < theta.length; i++) {
-            plus[i] += h * g[i] / norm;
-            minus[i] -= h * g[i] / norm;
+            plus[i] += h * direction[i];
+            minus[i] -= h * direction[i];
         }
-        return (exact.loss(plus, xs, ys, Loss.nll()) - exact.loss(minus, xs, ys, Loss.nll())) / (2 * h);
+        return (exact.loss(plus, xs, ys, loss) - exact.loss(minus, xs, ys, loss)) / (2 * h);
     }
 
     /**

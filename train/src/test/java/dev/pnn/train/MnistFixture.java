@@ -25,11 +25,20 @@ final class MnistFixture {
         return dir;
     }
 
-    static Mnist load(Arena arena) {
-        try {
-            return Mnist.load(dir(), arena);
-        } catch (IOException e) {
-            return fail("cannot load MNIST from " + dir() + ": " + e.getMessage(), e);
+    private static Mnist shared;
+
+    /**
+     * The four files, loaded once for the whole test run into an arena that lives as long as the
+     * test JVM (read-only for every test, and freed when the JVM exits).
+     */
+    static synchronized Mnist shared() {
+        if (shared == null) {
+            try {
+                shared = Mnist.load(dir(), Arena.ofShared());
+            } catch (IOException e) {
+                return fail("cannot load MNIST from " + dir() + ": " + e.getMessage(), e);
+            }
         }
+        return shared;
     }
 }

@@ -18,25 +18,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
 
-    private static Arena arena;
-    private static Mnist mnist;
-
-    @BeforeAll
-    static void load() {
-        arena = Arena.ofShared();
-        mnist = MnistFixture.load(arena);
-    }
-
-    @AfterAll
-    static void close() {
-        arena.close();
-    }
+    private static final Mnist mnist = MnistFixture.shared();
 
     @Test
     void batchesCoverEveryExampleOnceIncludingTheLastPartialBatch() {
@@ -110,10 +96,12 @@ class TrainerTest {
 
     @Test
     void argmaxTakesTheFirstMaximumAndRejectsNan() {
-        Tensor t = Tensor.copyOf(arena, new float[][] {{1, 3, 3}, {Float.NaN, 0, 1}, {-1, -2, -0.5f}});
-        assertEquals(1, Trainer.argmax(t, 0));
-        assertEquals(-1, Trainer.argmax(t, 1));
-        assertEquals(2, Trainer.argmax(t, 2));
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Tensor.copyOf(arena, new float[][] {{1, 3, 3}, {Float.NaN, 0, 1}, {-1, -2, -0.5f}});
+            assertEquals(1, Trainer.argmax(t, 0));
+            assertEquals(-1, Trainer.argmax(t, 1));
+            assertEquals(2, Trainer.argmax(t, 2));
+        }
     }
 
     /** The integration test of the main job: one epoch on the real files reaches at least 93%. */

@@ -11,10 +11,7 @@ import dev.pnn.train.data.Batches;
 import dev.pnn.train.data.Mnist;
 import dev.pnn.train.data.Normalization;
 
-import java.lang.foreign.Arena;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,19 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class TrainingParityTest {
 
-    private static Arena arena;
-    private static Mnist mnist;
-
-    @BeforeAll
-    static void load() {
-        arena = Arena.ofShared();
-        mnist = MnistFixture.load(arena);
-    }
-
-    @AfterAll
-    static void close() {
-        arena.close();
-    }
+    private static final Mnist mnist = MnistFixture.shared();
 
     /** Runs {@code steps} training steps of the default model, as Trainer.fit does, on {@code backend}. */
     private static Network train(Backend backend, Optimizer optimizer, int steps, long seed) {
