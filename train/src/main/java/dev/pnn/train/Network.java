@@ -161,7 +161,7 @@ public final class Network implements AutoCloseable {
      * @param layers        how many layers to run, 1 to all
      * @param inputGradient whether the pullback should return the gradient with respect to
      *                      {@code input}; when false it returns null and skips that work (the
-     *                      first Linear's {@code dy W} product)
+     *                      first Linear's {@code dy W^T} product)
      * @return the output ({@code rows x model.features(layers)}) and its pullback, which
      *         accumulates into {@link #gradients()} and returns the input gradient or null
      */
