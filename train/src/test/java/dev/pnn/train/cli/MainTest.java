@@ -90,6 +90,21 @@ class MainTest {
                 r.err());
     }
 
+    /** In a child JVM, where OpenBLAS has not been loaded yet: pointed at a library that is not there. */
+    @Test
+    void missingOpenBlasIsAClearErrorWithAWayOut() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Dpnn.openblas.path=/nonexistent/libopenblas.so.0",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--epochs", "1")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(Main.FAILED, p.exitValue(), out);
+        assertTrue(out.startsWith("error: Could not load OpenBLAS: -Dpnn.openblas.path=/nonexistent/libopenblas.so.0"),
+                out);
+        assertTrue(out.contains("apt-get install libopenblas0") && out.contains("--backend reference"), out);
+    }
+
     @Test
     void optionsBuildTheModelAndTheConfig() throws Options.UsageException {
         Options o = Options.parse("--hidden=300,100", "--activation", "sigmoid", "--optimizer", "adamw",
