@@ -2,7 +2,8 @@ package dev.pnn.bench;
 
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Tensor;
-import dev.pnn.train.Rng;
+import dev.pnn.tensor.Comparison;
+import dev.pnn.tensor.Rng;
 
 import java.lang.foreign.Arena;
 
@@ -34,15 +35,7 @@ final class Data {
      * magnitude in {@code expected}: a benchmark of a wrong kernel measures nothing.
      */
     static void check(String what, Tensor actual, Tensor expected, double relative) {
-        double max = 0;
-        double worst = 0;
-        for (long i = 0; i < expected.size(); i++) {
-            max = Math.max(max, Math.abs(expected.getFlat(i)));
-            worst = Math.max(worst, Math.abs(actual.getFlat(i) - expected.getFlat(i)));
-        }
-        if (!(worst <= relative * max)) {
-            throw new IllegalStateException(what + ": native differs from reference by " + worst + " (largest value "
-                    + max + "); not benchmarking a wrong result");
-        }
+        Comparison.assertClose(what + " (native against reference; not benchmarking a wrong result)", actual, expected,
+                Comparison.Bound.relativeToMax(relative, expected));
     }
 }

@@ -3,12 +3,14 @@ package dev.pnn.bench;
 import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.ByteMatrix;
 import dev.pnn.tensor.IntVector;
+import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.ReferenceBackend;
+import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Tensor;
-import dev.pnn.train.Rng;
-import dev.pnn.train.Trainer;
 import dev.pnn.train.data.Batches;
 import dev.pnn.train.data.Dataset;
 import dev.pnn.train.data.Normalization;
+import dev.pnn.train.fit.Trainer;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The per-step work of the training loop around {@code TrainingStep}: the next shuffled batch
- * (gather from an MNIST-sized uint8 dataset, labels) and counting correct predictions.
+ * (gather from an MNIST-sized uint8 dataset, labels) and counting correct predictions. Before
+ * timing, the native loader's first batches are checked against the reference backend's (same
+ * seed: same examples, pixels within float32 rounding), and the count against a plain loop.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -60,11 +64,37 @@ public class DataBenchmark {
                 images.set(r, c, rng.nextInt(256));
             }
         }
-        batches = new Batches(new Dataset(images, Data.labels(arena, 60_000, 10, 2), 10), batch, Normalization.MNIST,
-                Backends.named(backend), 3, true);
+        Dataset data = new Dataset(images, Data.labels(arena, 60_000, 10, 2), 10);
+        batches = new Batches(data, batch, Normalization.MNIST, Backends.named(backend), 3, true);
+        if (Backends.named(backend) instanceof NativeBackend) {
+            try (Batches reference = new Batches(data, batch, Normalization.MNIST, ReferenceBackend.INSTANCE, 3, true)) {
+                batches.startEpoch(0);
+                reference.startEpoch(0);
+                for (int i = 0; i < 3; i++) {
+                    Batches.Batch n = batches.next();
+                    Batches.Batch r = reference.next();
+                    Data.check("batch " + i, n.images(), r.images(), 1e-6);
+                    if (!java.util.Arrays.equals(n.labels().toArray(), r.labels().toArray())) {
+                        throw new AssertionError("batch " + i + ": native and reference loaders gave other labels");
+                    }
+                }
+            }
+        }
         batches.startEpoch(epoch);
         scores = Data.random(arena, batch, 10, 4);
         labels = Data.labels(arena, batch, 10, 5);
+        int expected = 0;
+        for (int r = 0; r < batch; r++) {
+            int best = 0;
+            for (int c = 1; c < 10; c++) {
+                best = scores.get(r, c) > scores.get(r, best) ? c : best;
+            }
+            expected += best == labels.get(r) ? 1 : 0;
+        }
+        if (Trainer.countCorrect(scores, labels) != expected) {
+            throw new AssertionError("countCorrect gave " + Trainer.countCorrect(scores, labels) + ", a plain loop "
+                    + expected);
+        }
     }
 
     @TearDown

@@ -3,12 +3,12 @@ package dev.pnn.bench;
 import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.NativeBackend;
-import dev.pnn.train.Init;
-import dev.pnn.train.Model;
-import dev.pnn.train.Network;
-import dev.pnn.train.Trainer;
-import dev.pnn.train.TrainingConfig;
 import dev.pnn.train.data.Mnist;
+import dev.pnn.train.exec.Network;
+import dev.pnn.train.fit.Trainer;
+import dev.pnn.train.fit.TrainingConfig;
+import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Model;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -7,7 +7,7 @@ import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.ReferenceBackend;
 import dev.pnn.tensor.Tensor;
-import dev.pnn.train.Rng;
+import dev.pnn.tensor.Rng;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The small C kernels of a training step, on a {@code rows x cols} activation: fused bias + ReLU,
  * its gradient, LogSoftMax, the fused cross-entropy loss and gradient, the bias gradient and the
- * batch gather. At these sizes the FFM call itself is part of what is measured.
+ * batch gather. At these sizes the FFM call itself is part of what is measured. Each kernel's native
+ * result is checked against the reference backend's before anything is timed.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -87,6 +88,11 @@ public class KernelBenchmark {
             Data.check("biasAddRelu", b.biasAddRelu(x, bias, out), ref.biasAddRelu(x, bias, expected), 0);
             Data.check("logSoftmax", b.logSoftmax(x, out), ref.logSoftmax(x, expected), 1e-6);
             Data.check("crossEntropy", grad(b), grad(ref), 1e-6);
+            Data.check("reluBackward", b.reluBackward(x, dout, dinp), ref.reluBackward(x, dout, expected), 0);
+            Tensor dbiasRef = Tensor.allocate(arena, 1, cols);
+            Data.check("biasBackward", b.biasBackward(dout, dbias), ref.biasBackward(dout, dbiasRef), 1e-6);
+            Data.check("gather", b.gatherRows(images, indices, 0, 1f / 255, 0, batch),
+                    ref.gatherRows(images, indices, 0, 1f / 255, 0, Tensor.allocate(arena, rows, 784)), 1e-6);
         }
     }
 

@@ -4,13 +4,16 @@ import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.ReferenceBackend;
 import dev.pnn.tensor.Tensor;
-import dev.pnn.train.Init;
-import dev.pnn.train.Loss;
-import dev.pnn.train.Model;
-import dev.pnn.train.Network;
-import dev.pnn.train.Sgd;
-import dev.pnn.train.TrainingStep;
+import dev.pnn.train.exec.Network;
+import dev.pnn.train.exec.Parameters;
+import dev.pnn.train.exec.Workspace;
+import dev.pnn.train.fit.TrainingStep;
+import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Loss;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.optim.Sgd;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +37,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * backward, momentum update), its forward pass alone, and the eight matrix products a step needs
  * with nothing else around them: the floor OpenBLAS sets. step / gemmFloor is what everything
  * else costs (kernels, FFM calls, Java). Run with {@code -prof gc} for the heap allocated per step.
+ *
+ * <p>Checked before timing (native only): the step's loss and gradients, the forward output and
+ * each of the eight products against the reference backend on the same parameters and batch.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -57,6 +63,13 @@ public class TrainStepBenchmark {
     private Backend b;
     private Network net;
     private TrainingStep step;
+    private Workspace inference;
+    private Tensor w1;
+    private Tensor w2;
+    private Tensor w3;
+    private Tensor dw1;
+    private Tensor dw2;
+    private Tensor dw3;
     private Tensor x;
     private IntVector y;
     private Tensor h1;
@@ -75,22 +88,62 @@ public class TrainStepBenchmark {
         arena = Arena.ofShared();
         net = Network.create(Model.mnist(), b, Init.PYTORCH_DEFAULT, 1);
         step = new TrainingStep(net, Loss.nll(), Sgd.momentum(0.9));
+        inference = net.newWorkspace();
+        Parameters p = net.parameters();
+        w1 = p.get("0.weight");
+        w2 = p.get("2.weight");
+        w3 = p.get("4.weight");
+        dw1 = step.workspace().gradient("0.weight");
+        dw2 = step.workspace().gradient("2.weight");
+        dw3 = step.workspace().gradient("4.weight");
         x = Data.random(arena, batch, 784, 1);
         y = Data.labels(arena, batch, 10, 2);
-        h1 = Tensor.allocate(arena, batch, 128);
-        h2 = Tensor.allocate(arena, batch, 64);
+        h1 = Data.random(arena, batch, 128, 4);
+        h2 = Data.random(arena, batch, 64, 5);
         z = Tensor.allocate(arena, batch, 10);
         dz = Data.random(arena, batch, 10, 3);
-        dh2 = Tensor.allocate(arena, batch, 64);
-        dh1 = Tensor.allocate(arena, batch, 128);
+        dh2 = Data.random(arena, batch, 64, 6);
+        dh1 = Data.random(arena, batch, 128, 7);
+        if (b instanceof NativeBackend) {
+            check();
+        }
         double loss = step.run(x, y, 1e-4f);
         if (!Double.isFinite(loss) || loss < 1 || loss > 4) {
             throw new IllegalStateException("first step's loss " + loss + " is not that of an untrained 10-class net");
         }
     }
 
+    /** What each benchmark times, native against the reference backend on the same parameters and batch. */
+    private void check() {
+        Backend ref = ReferenceBackend.INSTANCE;
+        try (Network reference = Network.over(net.parameters(), ref);
+             TrainingStep refStep = new TrainingStep(reference, Loss.nll(), Sgd.momentum(0.9));
+             Workspace refInference = reference.newWorkspace()) {
+            double lossNative = step.gradients(x, y);
+            double lossRef = refStep.gradients(x, y);
+            if (!(Math.abs(lossNative - lossRef) <= 1e-5 * Math.abs(lossRef))) {
+                throw new AssertionError("step: native loss " + lossNative + ", reference " + lossRef);
+            }
+            Data.check("step gradients", step.workspace().gradients(), refStep.workspace().gradients(), 2e-4);
+            Data.check("forward", inference.forward(x).output(), refInference.forward(x).output(), 1e-5);
+        }
+        Tensor[][] products = {{x, w1, h1}, {h1, w2, h2}, {h2, w3, z}, {h2, dz, dw3}, {dz, w3, dh2}, {h1, dh2, dw2},
+                {dh2, w2, dh1}, {x, dh1, dw1}};
+        boolean[][] transposes = {{false, false}, {false, false}, {false, false}, {true, false}, {false, true},
+                {true, false}, {false, true}, {true, false}};
+        for (int i = 0; i < products.length; i++) {
+            Tensor[] t = products[i];
+            boolean ta = transposes[i][0];
+            boolean tb = transposes[i][1];
+            Tensor expected = ref.gemm(ta, tb, 1f, t[0], t[1], 0f, Tensor.allocate(arena, t[2].shape()));
+            Data.check("gemmFloor product " + i, b.gemm(ta, tb, 1f, t[0], t[1], 0f, Tensor.allocate(arena, t[2].shape())),
+                    expected, 1e-5);
+        }
+    }
+
     @TearDown
     public void tearDown() {
+        inference.close();
         step.close();
         net.close();
         arena.close();
@@ -103,19 +156,19 @@ public class TrainStepBenchmark {
 
     @Benchmark
     public Tensor forward() {
-        return net.forward(x).output();
+        return inference.forward(x).output();
     }
 
     /** The three forward, three weight-gradient and two input-gradient products of a step. */
     @Benchmark
     public void gemmFloor(Blackhole bh) {
-        bh.consume(b.gemm(false, false, 1f, x, net.weight(0), 0f, h1));
-        bh.consume(b.gemm(false, false, 1f, h1, net.weight(2), 0f, h2));
-        bh.consume(b.gemm(false, false, 1f, h2, net.weight(4), 0f, z));
-        bh.consume(b.gemm(true, false, 1f, h2, dz, 1f, net.weightGradient(4)));
-        bh.consume(b.gemm(false, true, 1f, dz, net.weight(4), 0f, dh2));
-        bh.consume(b.gemm(true, false, 1f, h1, dh2, 1f, net.weightGradient(2)));
-        bh.consume(b.gemm(false, true, 1f, dh2, net.weight(2), 0f, dh1));
-        bh.consume(b.gemm(true, false, 1f, x, dh1, 1f, net.weightGradient(0)));
+        bh.consume(b.gemm(false, false, 1f, x, w1, 0f, h1));
+        bh.consume(b.gemm(false, false, 1f, h1, w2, 0f, h2));
+        bh.consume(b.gemm(false, false, 1f, h2, w3, 0f, z));
+        bh.consume(b.gemm(true, false, 1f, h2, dz, 1f, dw3));
+        bh.consume(b.gemm(false, true, 1f, dz, w3, 0f, dh2));
+        bh.consume(b.gemm(true, false, 1f, h1, dh2, 1f, dw2));
+        bh.consume(b.gemm(false, true, 1f, dh2, w2, 0f, dh1));
+        bh.consume(b.gemm(true, false, 1f, x, dh1, 1f, dw1));
     }
 }

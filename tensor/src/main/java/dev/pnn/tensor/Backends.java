@@ -8,15 +8,7 @@ import java.util.Locale;
  */
 public final class Backends {
 
-    /** System property naming the default backend: {@code native} (the default) or {@code reference}. */
-    public static final String PROPERTY = "pnn.backend";
-
     private Backends() {}
-
-    /** The backend named by {@value #PROPERTY}, {@code native} when it is not set. */
-    public static Backend preferred() {
-        return named(System.getProperty(PROPERTY, "native"));
-    }
 
     /**
      * {@code "native"} or {@code "reference"}, case-insensitive.

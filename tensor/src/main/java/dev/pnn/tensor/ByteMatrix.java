@@ -26,19 +26,6 @@ public final class ByteMatrix {
         return new ByteMatrix(arena.allocate(shape.size(), Tensor.ALIGNMENT), shape);
     }
 
-    /** A matrix over existing off-heap memory of exactly {@code rows * cols} bytes. */
-    public static ByteMatrix wrap(MemorySegment segment, int rows, int cols) {
-        Shape shape = new Shape(rows, cols);
-        if (!segment.isNative()) {
-            throw new IllegalArgumentException("ByteMatrix.wrap: the segment is on the heap; it must be off-heap");
-        }
-        if (segment.byteSize() != shape.size()) {
-            throw new IllegalArgumentException("ByteMatrix.wrap: a " + shape + " matrix needs " + shape.size()
-                    + " bytes, the segment has " + segment.byteSize());
-        }
-        return new ByteMatrix(segment, shape);
-    }
-
     public Shape shape() {
         return shape;
     }
@@ -64,7 +51,17 @@ public final class ByteMatrix {
         segment.set(ValueLayout.JAVA_BYTE, offset(row, col), (byte) value);
     }
 
-    /** The memory behind this matrix, for interop and bulk loading. */
+    /**
+     * Copies {@code length} bytes of {@code src} from {@code from} into this matrix at row-major
+     * element {@code offset}: bulk loading, e.g. from a file.
+     */
+    public void write(long offset, byte[] src, int from, int length) {
+        Objects.checkFromIndexSize(from, length, src.length);
+        Objects.checkFromIndexSize(offset, length, shape.size());
+        MemorySegment.copy(src, from, segment, ValueLayout.JAVA_BYTE, offset, length);
+    }
+
+    /** The memory behind this matrix, for interop. */
     public MemorySegment segment() {
         return segment;
     }

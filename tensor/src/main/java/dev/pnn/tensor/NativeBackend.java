@@ -10,9 +10,11 @@ import java.lang.foreign.MemorySegment;
  * called through the FFM API over the tensors' own off-heap memory (no copies).
  *
  * <p>There is one instance per process ({@link #instance()}), because OpenBLAS's thread count is
- * process-wide state. Results for the same inputs and thread count are bit-identical from run to
- * run: OpenBLAS splits work across threads without changing the order of any sum, and our kernels
- * are single-threaded.
+ * process-wide state. Results are bit-identical from run to run for the same inputs, the same
+ * OpenBLAS kernel set ({@link #openBlasCoreName()}) and the same thread count: our kernels are
+ * single-threaded and OpenBLAS splits a product the same way each time. A different thread
+ * count or kernel set may split and block the sums of a product differently, which changes the
+ * last bits of its result (and so of a trained network), never more than float32 rounding.
  */
 public final class NativeBackend extends CheckedBackend {
 

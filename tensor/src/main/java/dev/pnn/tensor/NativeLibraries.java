@@ -108,7 +108,8 @@ public final class NativeLibraries {
     private static String installHint() {
         return "Install it with 'sudo apt-get install libopenblas0' (Debian/Ubuntu; 'make deps' installs "
                 + "libopenblas-dev), or point -D" + OPENBLAS_PROPERTY + "=/path/to/libopenblas.so.0 at it. "
-                + "Without native code, the reference backend still works (-Dpnn.backend=reference).";
+                + "Without native code, the pure-Java reference backend still works: Backends.named(\"reference\") "
+                + "in Java, --backend reference on the command line.";
     }
 
     /** LD_LIBRARY_PATH, java.library.path, then the usual system folders, without duplicates. */

@@ -1,16 +1,26 @@
 package dev.pnn.tensor;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
 
 /**
- * A dense row-major float32 matrix in an off-heap {@link MemorySegment}.
+ * A dense row-major float32 tensor of any {@link Shape} in an off-heap {@link MemorySegment}.
+ *
+ * <p>Two-dimensional tensors are the common case and every {@link Backend} operation reads a
+ * tensor as the matrix its shape describes ({@link #rows()} by {@link #cols()}: the first
+ * dimension by the product of the others), so a batch of {@code 64x1x28x28} images goes through
+ * the same code as a {@code 64x784} matrix. Reshaping never copies: the memory is always dense.
  *
  * <p>A tensor does not own its memory: the {@link Arena} it was allocated in does, and whoever
- * created that arena closes it. Views ({@link #rows(int, int)}, {@link #reshape(int, int)}) share
- * the memory of the tensor they come from.
+ * created that arena closes it. Views ({@link #rows(int, int)}, {@link #view}, {@link #reshape})
+ * share the memory of the tensor they come from.
  *
  * <p>Element access through {@link #get}/{@link #set} is bounds-checked and meant for tests,
  * set-up and small reads; bulk work goes through a {@link Backend}.
@@ -24,15 +34,23 @@ public final class Tensor {
 
     private final MemorySegment segment;
     private final Shape shape;
+    private final int rows;
+    private final int cols;
 
     private Tensor(MemorySegment segment, Shape shape) {
         this.segment = segment;
         this.shape = shape;
+        this.rows = shape.rows();
+        this.cols = shape.cols();
     }
 
     /** A new zero-filled {@code rows x cols} tensor in {@code arena}, 64-byte aligned. */
     public static Tensor allocate(Arena arena, int rows, int cols) {
-        Shape shape = new Shape(rows, cols);
+        return allocate(arena, new Shape(rows, cols));
+    }
+
+    /** A new zero-filled tensor of {@code shape} in {@code arena}, 64-byte aligned. */
+    public static Tensor allocate(Arena arena, Shape shape) {
         long bytes = Math.multiplyExact(shape.size(), Float.BYTES);
         return new Tensor(arena.allocate(bytes, ALIGNMENT), shape);
     }
@@ -69,7 +87,14 @@ public final class Tensor {
      * and be 4-byte aligned. The tensor lives as long as the segment's scope.
      */
     public static Tensor wrap(MemorySegment segment, int rows, int cols) {
-        Shape shape = new Shape(rows, cols);
+        return wrap(segment, new Shape(rows, cols));
+    }
+
+    /**
+     * A tensor of {@code shape} over existing off-heap memory, which must hold exactly
+     * {@code shape.size()} floats and be 4-byte aligned.
+     */
+    public static Tensor wrap(MemorySegment segment, Shape shape) {
         if (!segment.isNative()) {
             throw new IllegalArgumentException("Tensor.wrap: the segment is on the heap; tensors live off-heap "
                     + "(allocate with Tensor.allocate or an Arena)");
@@ -90,12 +115,14 @@ public final class Tensor {
         return shape;
     }
 
+    /** Rows of the matrix view: the first dimension (1 for a one-dimensional tensor). */
     public int rows() {
-        return shape.rows();
+        return rows;
     }
 
+    /** Columns of the matrix view: the product of the dimensions after the first. */
     public int cols() {
-        return shape.cols();
+        return cols;
     }
 
     /** Number of elements. */
@@ -108,11 +135,19 @@ public final class Tensor {
         return segment;
     }
 
-    /** A view of {@code count} consecutive rows starting at row {@code from}; shares memory. */
+    /**
+     * A view of {@code count} consecutive rows (entries of the first dimension) starting at
+     * {@code from}, keeping the other dimensions; shares memory.
+     */
     public Tensor rows(int from, int count) {
-        Objects.checkFromIndexSize(from, count, rows());
-        long rowBytes = (long) cols() * Float.BYTES;
-        return new Tensor(segment.asSlice(from * rowBytes, count * rowBytes), new Shape(count, cols()));
+        Objects.checkFromIndexSize(from, count, rows);
+        if (shape.rank() == 1) {
+            return this;
+        }
+        long rowBytes = (long) cols * Float.BYTES;
+        int[] dims = shape.dims();
+        dims[0] = count;
+        return new Tensor(segment.asSlice(from * rowBytes, count * rowBytes), new Shape(dims));
     }
 
     /**
@@ -121,14 +156,25 @@ public final class Tensor {
      * parameters into per-layer weights and biases.
      */
     public Tensor view(long offset, int rows, int cols) {
-        Shape to = new Shape(rows, cols);
+        return view(offset, new Shape(rows, cols));
+    }
+
+    /** A view of {@code shape.size()} elements starting at element {@code offset}, as {@code shape}; shares memory. */
+    public Tensor view(long offset, Shape to) {
         Objects.checkFromIndexSize(offset, to.size(), size());
         return new Tensor(segment.asSlice(offset * Float.BYTES, to.size() * Float.BYTES), to);
     }
 
-    /** A view of the same elements as a {@code rows x cols} matrix; shares memory. */
-    public Tensor reshape(int rows, int cols) {
-        Shape to = new Shape(rows, cols);
+    /** A view of the same elements with dimensions {@code dims} (as many elements); shares memory. */
+    public Tensor reshape(int... dims) {
+        return reshape(new Shape(dims));
+    }
+
+    /** A view of the same elements as {@code to}, which must have as many elements; shares memory, never copies. */
+    public Tensor reshape(Shape to) {
+        if (to.equals(shape)) {
+            return this;
+        }
         if (to.size() != size()) {
             throw new ShapeMismatchException("reshape: cannot view " + shape + " (" + size() + " elements) as "
                     + to + " (" + to.size() + " elements)");
@@ -136,10 +182,12 @@ public final class Tensor {
         return new Tensor(segment, to);
     }
 
+    /** The element at {@code (row, col)} of the matrix view. */
     public float get(int row, int col) {
         return segment.getAtIndex(FLOAT, index(row, col));
     }
 
+    /** Sets the element at {@code (row, col)} of the matrix view. */
     public void set(int row, int col, float value) {
         segment.setAtIndex(FLOAT, index(row, col), value);
     }
@@ -186,13 +234,62 @@ public final class Tensor {
         return segment.toArray(FLOAT);
     }
 
-    /** The elements as {@code rows} arrays of {@code cols}, copied onto the heap. */
+    /** The elements of the matrix view as {@code rows} arrays of {@code cols}, copied onto the heap. */
     public float[][] toArray2d() {
-        float[][] out = new float[rows()][cols()];
-        for (int r = 0; r < rows(); r++) {
-            MemorySegment.copy(segment, FLOAT, (long) r * cols() * Float.BYTES, out[r], 0, cols());
+        float[][] out = new float[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(segment, FLOAT, (long) r * cols * Float.BYTES, out[r], 0, cols);
         }
         return out;
+    }
+
+    /** Channel transfers go in chunks: a ByteBuffer holds at most 2^31 - 1 bytes. */
+    private static final long IO_CHUNK = 1L << 30;
+
+    /**
+     * Writes the elements to {@code channel} as little-endian float32, row-major, all of them.
+     *
+     * @throws IOException from the channel, or on a big-endian machine
+     */
+    public void writeTo(WritableByteChannel channel) throws IOException {
+        requireLittleEndian();
+        long bytes = segment.byteSize();
+        for (long at = 0; at < bytes; at += IO_CHUNK) {
+            ByteBuffer b = segment.asSlice(at, Math.min(IO_CHUNK, bytes - at)).asByteBuffer();
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+        }
+    }
+
+    /**
+     * Fills this tensor with little-endian float32 values read from {@code channel}, as many as it
+     * has elements.
+     *
+     * @return the number of bytes read: {@code 4 * size()}, or fewer when the channel ended first
+     *         (this tensor then holds what was read and its old values after it)
+     * @throws IOException from the channel, or on a big-endian machine
+     */
+    public long readFrom(ReadableByteChannel channel) throws IOException {
+        requireLittleEndian();
+        long bytes = segment.byteSize();
+        long done = 0;
+        while (done < bytes) {
+            ByteBuffer b = segment.asSlice(done, Math.min(IO_CHUNK, bytes - done)).asByteBuffer();
+            while (b.hasRemaining()) {
+                if (channel.read(b) < 0) {
+                    return done + b.position();
+                }
+            }
+            done += b.position();
+        }
+        return done;
+    }
+
+    private static void requireLittleEndian() throws IOException {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IOException("tensor files are little-endian float32; this machine is big-endian");
+        }
     }
 
     /** True when this tensor and {@code other} share at least one byte of memory. */
@@ -206,9 +303,9 @@ public final class Tensor {
     }
 
     private long index(int row, int col) {
-        Objects.checkIndex(row, rows());
-        Objects.checkIndex(col, cols());
-        return (long) row * cols() + col;
+        Objects.checkIndex(row, rows);
+        Objects.checkIndex(col, cols);
+        return (long) row * cols + col;
     }
 
     @Override

@@ -106,10 +106,30 @@ class NativeLibrariesTest {
         assertTrue(run.output().contains("make native"), run.output());
     }
 
+    /** The user's folders come first, in their order, each folder once: a user's OpenBLAS wins over the system's. */
     @Test
-    void searchPathCoversTheSystemLibraryFolders() {
-        List<Path> path = NativeLibraries.librarySearchPath();
-        assertTrue(path.contains(Path.of("/usr/lib")), path.toString());
-        assertEquals(path.size(), path.stream().distinct().count(), "duplicates in " + path);
+    void searchPathPutsTheUsersFoldersFirstInOrderWithoutDuplicates() {
+        String saved = System.getProperty("java.library.path");
+        try {
+            System.setProperty("java.library.path", "/opt/first:/usr/lib:/opt/second:/opt/first");
+            List<Path> path = NativeLibraries.librarySearchPath();
+            List<Path> fromEnv = new ArrayList<>();
+            String env = System.getenv("LD_LIBRARY_PATH");
+            if (env != null) {
+                for (String d : env.split(":")) {
+                    if (!d.isBlank() && !fromEnv.contains(Path.of(d))) {
+                        fromEnv.add(Path.of(d));
+                    }
+                }
+            }
+            assertEquals(fromEnv, path.subList(0, fromEnv.size()), "LD_LIBRARY_PATH first: " + path);
+            int first = path.indexOf(Path.of("/opt/first"));
+            assertTrue(first >= 0 && path.indexOf(Path.of("/opt/second")) > first, path.toString());
+            assertTrue(path.indexOf(Path.of("/usr/lib")) < path.indexOf(Path.of("/opt/second"))
+                    || fromEnv.contains(Path.of("/usr/lib")), "java.library.path order kept: " + path);
+            assertEquals(path.size(), path.stream().distinct().count(), "duplicates in " + path);
+        } finally {
+            System.setProperty("java.library.path", saved);
+        }
     }
 }

@@ -324,7 +324,7 @@ class ParityTest {
             nat.sgdMomentum(pn, vn, g, 0.05f, 0.9f, 1e-3f, nesterov);
             ref.sgdMomentum(pr, vr, g, 0.05f, 0.9f, 1e-3f, nesterov);
             // each value is a handful of float operations on terms bounded by |p|, |v|, |g|
-            TestSupport.Bound terms = i -> Math.abs(p.getFlat(i)) + Math.abs(v0.getFlat(i)) + Math.abs(g.getFlat(i));
+            Comparison.Bound terms = i -> Math.abs(p.getFlat(i)) + Math.abs(v0.getFlat(i)) + Math.abs(g.getFlat(i));
             assertClose("velocity nesterov=" + nesterov, vn, vr, i -> 4 * U * terms.at(i));
             assertClose("params nesterov=" + nesterov, pn, pr, i -> 6 * U * terms.at(i));
         }

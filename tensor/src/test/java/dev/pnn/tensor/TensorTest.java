@@ -38,6 +38,68 @@ class TensorTest {
     }
 
     @Test
+    void shapesHaveAnyRankAndReadAsMatrices() {
+        Shape images = Shape.of(64, 1, 28, 28);
+        assertEquals("64x1x28x28", images.toString());
+        assertEquals(4, images.rank());
+        assertEquals(64, images.rows());
+        assertEquals(784, images.cols());
+        assertEquals(Shape.of(1, 28, 28), images.sample());
+        assertEquals(images, Shape.of(1, 28, 28).batch(64));
+        Shape bias = Shape.of(10);
+        assertEquals(1, bias.rows());
+        assertEquals(10, bias.cols());
+        assertFalse(Shape.of(10).equals(Shape.of(1, 10)), "rank is part of a shape");
+        assertThrows(IllegalArgumentException.class, Shape::of);
+        assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 0, 3));
+        assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 1 << 16, 1 << 16), "columns beyond an int");
+        assertThrows(IllegalArgumentException.class,
+                () -> Shape.of(Integer.MAX_VALUE, Integer.MAX_VALUE, 2), "more elements than MAX_SIZE");
+        int[] dims = images.dims();
+        dims[0] = 1;
+        assertEquals(64, images.dim(0), "dims() is a copy");
+    }
+
+    @Test
+    void nDimensionalTensorsViewAndReshapeWithoutCopies() {
+        Tensor t = Tensor.allocate(arena, Shape.of(4, 2, 3));
+        assertEquals(4, t.rows());
+        assertEquals(6, t.cols());
+        t.set(3, 5, 7f);
+        assertEquals(7f, t.getFlat(23));
+        Tensor rows = t.rows(1, 2);
+        assertEquals(Shape.of(2, 2, 3), rows.shape());
+        assertEquals(t.segment().address() + 6 * 4, rows.segment().address());
+        Tensor flat = t.reshape(4, 6);
+        assertEquals(t.segment().address(), flat.segment().address());
+        assertEquals(7f, flat.get(3, 5));
+        assertTrue(t.reshape(Shape.of(4, 2, 3)) == t, "reshaping to the same shape is the tensor itself");
+        ShapeMismatchException e = assertThrows(ShapeMismatchException.class, () -> t.reshape(5, 5));
+        assertTrue(e.getMessage().contains("cannot view 4x2x3 (24 elements) as 5x5 (25 elements)"), e.getMessage());
+        Tensor v = t.view(18, Shape.of(6));
+        assertEquals(7f, v.getFlat(5));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.view(19, Shape.of(6)));
+    }
+
+    @Test
+    void tensorsWriteAndReadLittleEndianFloats() throws java.io.IOException {
+        Tensor t = Tensor.of(arena, 2, 2, 1.5f, -2f, Float.NaN, 3e38f);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        t.writeTo(java.nio.channels.Channels.newChannel(bytes));
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes.toByteArray()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(16, b.remaining());
+        assertEquals(1.5f, b.getFloat(0));
+        assertEquals(3e38f, b.getFloat(12));
+        Tensor back = Tensor.allocate(arena, 2, 2);
+        assertEquals(16, back.readFrom(java.nio.channels.Channels.newChannel(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))));
+        assertArrayEquals(t.toArray(), back.toArray());
+        Tensor more = Tensor.allocate(arena, 3, 2);
+        assertEquals(16, more.readFrom(java.nio.channels.Channels.newChannel(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))), "a short channel reports what it gave");
+    }
+
+    @Test
     void allocateIsZeroedAndAligned() {
         Tensor t = Tensor.allocate(arena, 3, 5);
         assertEquals(new Shape(3, 5), t.shape());
@@ -142,6 +204,10 @@ class TensorTest {
         assertEquals(255, m.get(1, 0));
         assertThrows(IllegalArgumentException.class, () -> m.set(0, 0, 256));
         assertThrows(IndexOutOfBoundsException.class, () -> m.get(2, 0));
+        m.write(1, new byte[] {9, (byte) 200, 7}, 1, 2);
+        assertEquals(200, m.get(0, 1));
+        assertEquals(7, m.get(1, 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.write(3, new byte[2], 0, 2));
     }
 
     @Test

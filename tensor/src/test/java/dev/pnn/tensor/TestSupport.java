@@ -42,56 +42,17 @@ final class TestSupport {
         return Tensor.allocate(arena, t.rows(), t.cols()).copyFrom(t);
     }
 
-    /** The largest error an element may have, given its row-major index. */
-    @FunctionalInterface
-    interface Bound {
-        double at(long i);
-    }
-
-    /**
-     * Every element of {@code actual} is within {@code bound} of {@code expected}; NaN matches NaN
-     * only. On failure the message names the worst element, as llm.c's check_tensor prints.
-     */
-    static void assertClose(String what, Tensor actual, Tensor expected, Bound bound) {
-        if (!actual.shape().equals(expected.shape())) {
-            fail(what + ": shape " + actual.shape() + " vs expected " + expected.shape());
-        }
-        long worst = -1;
-        double worstRatio = 0;
-        double maxDiff = 0;
-        for (long i = 0; i < actual.size(); i++) {
-            double a = actual.getFlat(i);
-            double e = expected.getFlat(i);
-            if (Double.isNaN(a) || Double.isNaN(e)) {
-                if (Double.isNaN(a) != Double.isNaN(e)) {
-                    fail(what + ": element " + where(actual, i) + " is " + a + ", expected " + e);
-                }
-                continue;
-            }
-            if (a == e) {
-                continue; // also covers equal infinities
-            }
-            double diff = Math.abs(a - e);
-            double ratio = diff / bound.at(i);
-            maxDiff = Math.max(maxDiff, diff);
-            if (!(ratio <= worstRatio)) {
-                worstRatio = ratio;
-                worst = i;
-            }
-        }
-        if (worstRatio > 1) {
-            fail(String.format("%s: max |diff| %.3g; worst element %s is %s, expected %s, |diff| %.3g > bound %.3g",
-                    what, maxDiff, where(actual, worst), actual.getFlat(worst), expected.getFlat(worst),
-                    Math.abs(actual.getFlat(worst) - expected.getFlat(worst)), bound.at(worst)));
-        }
+    /** Every element of {@code actual} within {@code bound} of {@code expected}: see {@link Comparison#assertClose}. */
+    static void assertClose(String what, Tensor actual, Tensor expected, Comparison.Bound bound) {
+        Comparison.assertClose(what, actual, expected, bound);
     }
 
     /** Every element has exactly the same bits. */
     static void assertBitIdentical(String what, Tensor actual, Tensor expected) {
-        assertClose(what, actual, expected, i -> 0.0);
+        Comparison.assertClose(what, actual, expected, Comparison.Bound.absolute(0));
         for (long i = 0; i < actual.size(); i++) {
             if (Float.floatToRawIntBits(actual.getFlat(i)) != Float.floatToRawIntBits(expected.getFlat(i))) {
-                fail(what + ": element " + where(actual, i) + " has bits " + Float.floatToRawIntBits(actual.getFlat(i))
+                fail(what + ": element " + i + " has bits " + Float.floatToRawIntBits(actual.getFlat(i))
                         + ", expected " + Float.floatToRawIntBits(expected.getFlat(i)));
             }
         }
@@ -104,7 +65,4 @@ final class TestSupport {
         }
     }
 
-    private static String where(Tensor t, long i) {
-        return "[" + (i / t.cols()) + "][" + (i % t.cols()) + "]";
-    }
 }

@@ -2,24 +2,37 @@ package dev.pnn.train;
 
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.model.Layer;
+import dev.pnn.train.model.Linear;
+import dev.pnn.train.model.LogSoftMax;
+import dev.pnn.train.model.Loss;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.model.ReLU;
+import dev.pnn.train.model.Sigmoid;
 
 import java.util.List;
 
 /**
  * An independent, double-precision evaluation of a {@link Model}'s mean loss, written with no
  * code from the library: the control for finite differences, which need more precision than
- * float32 gives.
+ * float32 gives. A layer it does not know evaluates itself in double by implementing {@link Exact}.
  */
-final class DoubleModel {
+public final class DoubleModel {
+
+    /** A layer's function in double, for layers defined outside the library. */
+    public interface Exact {
+        /** The layer's output for rows {@code h}, its parameters starting at {@code theta[offset]}. */
+        double[][] apply(double[][] h, double[] theta, int offset);
+    }
 
     private final Model model;
 
-    DoubleModel(Model model) {
+    public DoubleModel(Model model) {
         this.model = model;
     }
 
-    /** Mean loss of the model with flat parameters {@code theta} (the layout of Network.parameters()). */
-    double loss(double[] theta, double[][] x, int[] labels, Loss loss) {
+    /** Mean loss of the model with flat parameters {@code theta} (the layout of Parameters.flat()). */
+    public double loss(double[] theta, double[][] x, int[] labels, Loss loss) {
         double[][] h = x;
         int offset = 0;
         List<Layer> layers = model.layers();
@@ -43,6 +56,11 @@ final class DoubleModel {
                 case ReLU r -> h = map(h, v -> Math.max(v, 0));
                 case Sigmoid s -> h = map(h, v -> 1 / (1 + Math.exp(-v)));
                 case LogSoftMax s -> h = logSoftmax(h);
+                case Exact e -> {
+                    h = e.apply(h, theta, offset);
+                    offset += (int) layer.parameterCount();
+                }
+                default -> throw new IllegalArgumentException("no double-precision version of " + layer);
             }
         }
         double total = 0;
@@ -63,7 +81,7 @@ final class DoubleModel {
         return total / h.length;
     }
 
-    private static double[][] map(double[][] h, java.util.function.DoubleUnaryOperator f) {
+    public static double[][] map(double[][] h, java.util.function.DoubleUnaryOperator f) {
         double[][] y = new double[h.length][];
         for (int r = 0; r < h.length; r++) {
             y[r] = java.util.Arrays.stream(h[r]).map(f).toArray();
@@ -85,7 +103,7 @@ final class DoubleModel {
         return y;
     }
 
-    static double[] toDoubles(Tensor t) {
+    public static double[] toDoubles(Tensor t) {
         double[] d = new double[(int) t.size()];
         for (int i = 0; i < d.length; i++) {
             d[i] = t.getFlat(i);
@@ -93,7 +111,7 @@ final class DoubleModel {
         return d;
     }
 
-    static double[][] rows(Tensor t) {
+    public static double[][] rows(Tensor t) {
         double[][] d = new double[t.rows()][t.cols()];
         for (int r = 0; r < t.rows(); r++) {
             for (int c = 0; c < t.cols(); c++) {
@@ -103,7 +121,7 @@ final class DoubleModel {
         return d;
     }
 
-    static int[] ints(IntVector v) {
+    public static int[] ints(IntVector v) {
         return v.toArray();
     }
 }

@@ -13,11 +13,11 @@ import java.nio.file.Path;
  * The real MNIST files fetched by {@code make data}, for the tests that need them. Their absence
  * fails those tests (it never skips them): {@code make test} fetches the files first.
  */
-final class MnistFixture {
+public final class MnistFixture {
 
     private MnistFixture() {}
 
-    static Path dir() {
+    public static Path dir() {
         Path dir = Path.of(System.getProperty("pnn.mnist.dir", "../data/mnist"));
         if (!Files.isDirectory(dir)) {
             fail("MNIST is not in " + dir.toAbsolutePath() + ": run 'make data' (make test does it for you)");
@@ -31,7 +31,7 @@ final class MnistFixture {
      * The four files, loaded once for the whole test run into an arena that lives as long as the
      * test JVM (read-only for every test, and freed when the JVM exits).
      */
-    static synchronized Mnist shared() {
+    public static synchronized Mnist shared() {
         if (shared == null) {
             try {
                 shared = Mnist.load(dir(), Arena.ofShared());

@@ -4,14 +4,15 @@ import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.NativeLibraryException;
-import dev.pnn.train.EpochStats;
-import dev.pnn.train.History;
-import dev.pnn.train.Model;
-import dev.pnn.train.Network;
-import dev.pnn.train.Trainer;
-import dev.pnn.train.TrainingConfig;
-import dev.pnn.train.TrainingDivergedException;
 import dev.pnn.train.data.Mnist;
+import dev.pnn.train.exec.Network;
+import dev.pnn.train.fit.EpochStats;
+import dev.pnn.train.fit.History;
+import dev.pnn.train.fit.Trainer;
+import dev.pnn.train.fit.TrainingConfig;
+import dev.pnn.train.fit.TrainingDivergedException;
+import dev.pnn.train.io.ParameterFile;
+import dev.pnn.train.model.Model;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -80,8 +81,8 @@ public final class Main {
                     ? "native: " + nb.openBlasConfig() + " (" + nb.openBlasCoreName() + "), " + nb.threads()
                     + (nb.threads() == 1 ? " thread" : " threads")
                     : "reference (pure Java, double accumulation)");
-            out.printf(Locale.ROOT, "data     %s: %,d training and %,d test images%s%n", o.data(), mnist.train().size(),
-                    mnist.test().size(), o.normalize() ? ", normalized (mean 0.1307, std 0.3081)" : "");
+            out.printf(Locale.ROOT, "data     %s: %,d training and %,d test images, %s%n", o.data(),
+                    mnist.train().size(), mnist.test().size(), config.normalization());
             out.printf(Locale.ROOT, "training %d epochs, batch %d, %s, lr %s, loss %s%n", config.epochs(),
                     config.batchSize(), config.optimizer(), config.schedule(), config.loss());
             History history;
@@ -92,7 +93,7 @@ public final class Main {
                     printEpoch(out, e, config, elapsed[0]);
                 });
                 if (o.save() != null) {
-                    net.saveParameters(o.save());
+                    ParameterFile.save(net.parameters(), o.save());
                 }
             }
             if (o.history() != null) {

@@ -1,17 +1,25 @@
 package dev.pnn.train.cli;
 
-import dev.pnn.train.Activation;
-import dev.pnn.train.Adam;
-import dev.pnn.train.Init;
-import dev.pnn.train.Layer;
-import dev.pnn.train.Loss;
-import dev.pnn.train.LrSchedule;
-import dev.pnn.train.Model;
-import dev.pnn.train.Optimizer;
-import dev.pnn.train.Sgd;
-import dev.pnn.train.Sigmoid;
-import dev.pnn.train.TrainingConfig;
+import static dev.pnn.train.fit.TrainingConfig.DEFAULT_BATCH_SIZE;
+import static dev.pnn.train.fit.TrainingConfig.DEFAULT_EPOCHS;
+import static dev.pnn.train.fit.TrainingConfig.DEFAULT_EVAL_BATCH_SIZE;
+import static dev.pnn.train.fit.TrainingConfig.DEFAULT_LR;
+import static dev.pnn.train.fit.TrainingConfig.DEFAULT_MOMENTUM;
+import static dev.pnn.train.fit.TrainingConfig.DEFAULT_SEED;
+import static dev.pnn.train.fit.TrainingConfig.DEFAULT_WEIGHT_DECAY;
+
 import dev.pnn.train.data.Normalization;
+import dev.pnn.train.fit.TrainingConfig;
+import dev.pnn.train.model.Activation;
+import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Layer;
+import dev.pnn.train.model.Loss;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.model.Sigmoid;
+import dev.pnn.train.optim.Adam;
+import dev.pnn.train.optim.LrSchedule;
+import dev.pnn.train.optim.Optimizer;
+import dev.pnn.train.optim.Sgd;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,36 +37,51 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
                int threads, Path data, String backend, Path history, Path save, int evalBatchSize,
                boolean normalize, boolean help) {
 
-    static final String USAGE = """
+    // Defaults of the command line alone; the training run's come from TrainingConfig.
+    static final String DEFAULT_DATA = "data/mnist";
+    static final String DEFAULT_HIDDEN = Model.MNIST_HIDDEN.stream().map(String::valueOf)
+            .collect(java.util.stream.Collectors.joining(","));
+    static final int DEFAULT_THREADS = 1;
+    static final Normalization NORMALIZATION = TrainingConfig.defaults().normalization();
+
+    static final String USAGE = String.format(Locale.ROOT, """
             Usage: java --enable-native-access=ALL-UNNAMED -jar pnn-train.jar [options]
                    make train ARGS='[options]'
 
             Trains a multilayer perceptron on MNIST and prints the test accuracy.
 
-              --data DIR            folder with the four MNIST IDX files, raw or .gz   [data/mnist]
-              --epochs N            passes over the 60,000 training images             [10]
-              --batch-size N        examples per step                                  [64]
-              --lr X                initial learning rate                              [0.05; adam: 0.001]
+              --data DIR            folder with the four MNIST IDX files, raw or .gz   [%s]
+              --epochs N            passes over the 60,000 training images             [%d]
+              --batch-size N        examples per step                                  [%d]
+              --lr X                initial learning rate                              [%s; adam: %s]
               --optimizer NAME      sgd | momentum | nesterov | adam | adamw           [momentum]
-              --momentum X          momentum of momentum/nesterov, in [0, 1)           [0.9]
-              --weight-decay X      L2 weight decay (decoupled for adamw)              [5e-4]
+              --momentum X          momentum of momentum/nesterov, in [0, 1)           [%s]
+              --weight-decay X      L2 weight decay (decoupled for adamw)              [%s]
               --schedule NAME       constant | step (x0.5 every 3 epochs) | cosine     [cosine]
-              --hidden W,W,...      hidden layer widths; 'none' for a linear model     [128,64]
+              --hidden W,W,...      hidden layer widths; 'none' for a linear model     [%s]
               --activation NAME     relu | sigmoid                                     [relu]
               --loss NAME           nll (LogSoftMax output) | mse (sigmoid output)     [nll]
-              --init NAME           pytorch (uniform +-1/sqrt(fan_in)) | he (normal)   [pytorch]
-              --seed N              seeds initial weights and shuffling                [42]
-              --threads N           OpenBLAS threads (native backend)                  [1]
+              --init NAME           pytorch (uniform +-1/sqrt(fan_in)) | he (normal)   [%s]
+              --seed N              seeds initial weights and shuffling                [%d]
+              --threads N           OpenBLAS threads (native backend)                  [%d]
                                     (one is fastest at batch 64; more help from 256 on)
               --backend NAME        native | reference (pure Java, slow)               [native]
               --history FILE        write per-epoch statistics as JSON to FILE
-              --save FILE           write the trained parameters to FILE (Network.loadParameters reads it)
-              --eval-batch-size N   examples per evaluation batch                      [1000]
-              --no-normalize        scale pixels to [0, 1] only, without MNIST's mean and std
+              --save FILE           write the trained parameters to FILE (ParameterFile.load reads it)
+              --eval-batch-size N   examples per evaluation batch                      [%d]
+              --no-normalize        scale pixels to [0, 1] only, without MNIST's mean and std (%s, %s)
               --help                print this and exit
-            """;
+            """, DEFAULT_DATA, DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE, number(DEFAULT_LR), number(Adam.DEFAULT_LR),
+            number(DEFAULT_MOMENTUM), number(DEFAULT_WEIGHT_DECAY), DEFAULT_HIDDEN, Init.PYTORCH_DEFAULT, DEFAULT_SEED,
+            DEFAULT_THREADS, DEFAULT_EVAL_BATCH_SIZE, number(NORMALIZATION.mean()), number(NORMALIZATION.std()));
 
-    private static final Map<String, Boolean> KNOWN = new LinkedHashMap<>();
+    private static String number(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toString();
+    }
+
+
+    /** Every option, and whether it takes a value. */
+    static final Map<String, Boolean> KNOWN = new LinkedHashMap<>();
 
     static {
         for (String name : List.of("data", "epochs", "batch-size", "lr", "optimizer", "momentum", "weight-decay",
@@ -115,24 +138,24 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
         String optimizer = choice(values, "optimizer", "momentum", "sgd", "momentum", "nesterov", "adam", "adamw");
         boolean adam = optimizer.startsWith("adam");
         return new Options(
-                intIn(values, "epochs", 10, 1, 100_000),
-                intIn(values, "batch-size", 64, 1, 1 << 20),
-                doubleIn(values, "lr", adam ? 0.001 : 0.05, 0, false, 10),
+                intIn(values, "epochs", DEFAULT_EPOCHS, 1, 100_000),
+                intIn(values, "batch-size", DEFAULT_BATCH_SIZE, 1, 1 << 20),
+                doubleIn(values, "lr", adam ? Adam.DEFAULT_LR : DEFAULT_LR, 0, false, 10),
                 optimizer,
-                doubleIn(values, "momentum", 0.9, 0, true, 1 - 1e-9),
-                doubleIn(values, "weight-decay", 5e-4, 0, true, 1),
+                doubleIn(values, "momentum", DEFAULT_MOMENTUM, 0, true, 1 - 1e-9),
+                doubleIn(values, "weight-decay", DEFAULT_WEIGHT_DECAY, 0, true, 1),
                 choice(values, "schedule", "cosine", "constant", "step", "cosine"),
-                hidden(values.getOrDefault("hidden", "128,64")),
+                hidden(values.getOrDefault("hidden", DEFAULT_HIDDEN)),
                 parseWith("activation", values.getOrDefault("activation", "relu"), Activation::parse),
                 choice(values, "loss", "nll", "nll", "mse"),
-                parseWith("init", values.getOrDefault("init", "pytorch"), Init::parse),
-                longValue(values, "seed", 42),
-                intIn(values, "threads", 1, 1, 1024),
-                Path.of(values.getOrDefault("data", "data/mnist")),
+                parseWith("init", values.getOrDefault("init", Init.PYTORCH_DEFAULT.toString()), Init::parse),
+                longValue(values, "seed", DEFAULT_SEED),
+                intIn(values, "threads", DEFAULT_THREADS, 1, 1024),
+                Path.of(values.getOrDefault("data", DEFAULT_DATA)),
                 choice(values, "backend", "native", "native", "reference"),
                 values.containsKey("history") ? Path.of(values.get("history")) : null,
                 values.containsKey("save") ? Path.of(values.get("save")) : null,
-                intIn(values, "eval-batch-size", 1000, 1, 1 << 20),
+                intIn(values, "eval-batch-size", DEFAULT_EVAL_BATCH_SIZE, 1, 1 << 20),
                 !values.containsKey("no-normalize"),
                 false);
     }
@@ -180,7 +203,7 @@ record Options(int epochs, int batchSize, double lr, String optimizer, double mo
 
     TrainingConfig config() {
         return new TrainingConfig(epochs, batchSize, optimizerValue(), scheduleValue(), lossFunction(),
-                normalize ? Normalization.MNIST : Normalization.NONE, seed, evalBatchSize);
+                normalize ? NORMALIZATION : Normalization.NONE, seed, evalBatchSize);
     }
 
     // ---- parsing helpers -----------------------------------------------------------------------

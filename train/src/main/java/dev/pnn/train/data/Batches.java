@@ -1,9 +1,10 @@
 package dev.pnn.train.data;
 
 import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.BatchBuffers;
 import dev.pnn.tensor.IntVector;
+import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Tensor;
-import dev.pnn.train.Rng;
 
 import java.lang.foreign.Arena;
 
@@ -11,8 +12,9 @@ import java.lang.foreign.Arena;
  * Mini-batches of a {@link Dataset}: images gathered by the backend's gather kernel (scaled and
  * normalized on the way) and their labels, in the order of an index that is shuffled at the
  * start of every epoch (seeded: the same seed and epoch give the same order). The last, partial
- * batch is included. Batch buffers are allocated once per batch size (at most two: full and
- * the remainder), so steady-state iteration allocates nothing.
+ * batch is included. Batch buffers are allocated once per batch size (two: full and the
+ * remainder, in {@link BatchBuffers}), so steady-state iteration allocates nothing. Owns its
+ * buffers and the order; not thread-safe.
  */
 public final class Batches implements AutoCloseable {
 
@@ -31,8 +33,7 @@ public final class Batches implements AutoCloseable {
     private final long seed;
     private final boolean shuffle;
     private final IntVector order;
-    private final Batch full;
-    private Batch remainder;
+    private final BatchBuffers<Batch> buffers;
     private int next;
 
     /**
@@ -53,12 +54,9 @@ public final class Batches implements AutoCloseable {
         for (int i = 0; i < data.size(); i++) {
             order.set(i, i);
         }
-        this.full = allocate(this.batchSize);
+        this.buffers = new BatchBuffers<>(2, (a, rows) -> new Batch(Tensor.allocate(a, rows, data.features()),
+                IntVector.allocate(a, rows)));
         this.next = data.size();
-    }
-
-    private Batch allocate(int rows) {
-        return new Batch(Tensor.allocate(arena, rows, data.features()), IntVector.allocate(arena, rows));
     }
 
     /** Batches an epoch: the last one may be partial. */
@@ -98,7 +96,7 @@ public final class Batches implements AutoCloseable {
             throw new IllegalStateException("no batches left in this epoch; call startEpoch first");
         }
         int rows = Math.min(batchSize, data.size() - next);
-        Batch b = rows == batchSize ? full : remainderOf(rows);
+        Batch b = buffers.get(rows);
         backend.gatherRows(data.images(), order, next, normalization.scale(), normalization.shift(), b.images());
         IntVector labels = data.labels();
         for (int r = 0; r < rows; r++) {
@@ -108,15 +106,10 @@ public final class Batches implements AutoCloseable {
         return b;
     }
 
-    private Batch remainderOf(int rows) {
-        if (remainder == null) {
-            remainder = allocate(rows);
-        }
-        return remainder;
-    }
-
     @Override
     public void close() {
-        arena.close();
+        try (arena) {
+            buffers.close();
+        }
     }
 }

@@ -8,8 +8,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -94,7 +92,7 @@ public final class Idx {
                         + " values per entry of the first dimension", h.describeDims());
             }
             ByteMatrix m = ByteMatrix.allocate(arena, h.dims()[0], (int) cols);
-            readPayload(h, in, m.segment());
+            readPayload(h, in, m);
             return m;
         }
     }
@@ -108,11 +106,11 @@ public final class Idx {
             Header h = readHeader(file, in, 1);
             int n = h.dims()[0];
             try (Arena scratch = Arena.ofConfined()) {
-                MemorySegment bytes = scratch.allocate(n);
+                ByteMatrix bytes = ByteMatrix.allocate(scratch, 1, n);
                 readPayload(h, in, bytes);
                 IntVector labels = IntVector.allocate(arena, n);
                 for (int i = 0; i < n; i++) {
-                    int label = Byte.toUnsignedInt(bytes.get(ValueLayout.JAVA_BYTE, i));
+                    int label = bytes.get(0, i);
                     if (label >= classes) {
                         throw new IdxFormatException(file, "label " + i + " (byte " + (h.headerBytes() + (long) i)
                                 + " of the payload)", "a class in [0, " + classes + ")", Integer.toString(label));
@@ -226,7 +224,7 @@ public final class Idx {
     }
 
     /** Reads exactly the payload into {@code out}, then insists on the end of the data. */
-    private static void readPayload(Header h, InputStream in, MemorySegment out) throws IOException {
+    private static void readPayload(Header h, InputStream in, ByteMatrix out) throws IOException {
         byte[] chunk = new byte[1 << 16];
         long done = 0;
         long total = h.payloadBytes();
@@ -237,7 +235,7 @@ public final class Idx {
                     throw new IdxFormatException(h.file(), "payload length", total + " bytes (" + h.describeDims()
                             + " " + h.type().description + ")", done + " bytes (the data is truncated)");
                 }
-                MemorySegment.copy(chunk, 0, out, ValueLayout.JAVA_BYTE, done, n);
+                out.write(done, chunk, 0, n);
                 done += n;
             }
             if (in.read() >= 0) {

@@ -25,6 +25,12 @@ public record Normalization(double mean, double std) {
         return (float) (1 / (255 * std));
     }
 
+    /** {@code normalized (mean 0.1307, std 0.3081)}, or {@code scaled to [0, 1]} for {@link #NONE}. */
+    @Override
+    public String toString() {
+        return equals(NONE) ? "scaled to [0, 1]" : "normalized (mean " + mean + ", std " + std + ")";
+    }
+
     /** The offset for the gather kernel: {@code -mean / std}. */
     public float shift() {
         return (float) (-mean / std);

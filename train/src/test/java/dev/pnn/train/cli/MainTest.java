@@ -10,6 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import dev.pnn.train.fit.TrainingConfig;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.optim.LrSchedule;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,14 +38,24 @@ class MainTest {
     }
 
     @Test
-    void helpListsEveryOption() {
+    void helpListsEveryOptionTheParserKnows() {
         Result r = run("--help");
         assertEquals(Main.OK, r.exit());
-        for (String option : new String[] {"--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
-                "--weight-decay", "--hidden", "--activation", "--seed", "--threads", "--data", "--backend",
-                "--history", "--help"}) {
-            assertTrue(r.out().contains(option), "usage lacks " + option);
+        assertEquals(20, Options.KNOWN.size());
+        for (String name : Options.KNOWN.keySet()) {
+            assertTrue(r.out().contains("  --" + name + " "), "usage lacks --" + name);
         }
+    }
+
+    /** The command line's defaults are the library's: no option gives TrainingConfig.defaults(). */
+    @Test
+    void noOptionsGiveTheLibrarysDefaultConfiguration() throws Options.UsageException {
+        Options o = Options.parse();
+        assertEquals(TrainingConfig.defaults(), o.config());
+        assertEquals(Model.mnist(), o.model(784, 10));
+        String help = run("--help").out();
+        assertTrue(help.contains("[" + TrainingConfig.DEFAULT_EPOCHS + "]") && help.contains("[0.05; adam: 0.001]")
+                && help.contains("[128,64]") && help.contains("mean and std (0.1307, 0.3081)"), help);
     }
 
     @Test
@@ -111,7 +125,7 @@ class MainTest {
                 "--weight-decay", "0.01", "--schedule", "step", "--epochs", "4");
         assertEquals("784-300-100-10", o.model(784, 10).widths());
         assertEquals("adamw, weight decay 0.01", o.config().optimizer().toString());
-        assertEquals(0.001, o.config().schedule().initial());
+        assertEquals(LrSchedule.stepDecay(0.001, 3, 0.5), o.config().schedule());
         assertEquals(4, o.config().epochs());
         Options mse = Options.parse("--loss", "mse", "--hidden", "none");
         assertEquals("784-10 (Linear(784, 10), Sigmoid)", mse.model(784, 10).toString());

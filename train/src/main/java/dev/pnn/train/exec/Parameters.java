@@ -1,0 +1,116 @@
+package dev.pnn.train.exec;
+
+import dev.pnn.tensor.Rng;
+import dev.pnn.tensor.Tensor;
+import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Model;
+
+import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The trainable parameters of a {@link Model}: one contiguous off-heap buffer ({@link #flat()}),
+ * carved into a named view per parameter ({@link #get(String)}: {@code 0.weight},
+ * {@code 0.bias}, {@code 2.weight}, ..., in PyTorch's {@code state_dict} manner). Layer by layer,
+ * each layer's parameters in the order it declares them, row-major.
+ *
+ * <p>This object owns the buffer: it allocates it in an arena of its own and frees it on
+ * {@link #close()}. Any number of {@link Workspace}s may read it at once; whoever updates it
+ * (an optimizer step) must not run while they do.
+ */
+public final class Parameters implements AutoCloseable {
+
+    private final Model model;
+    private final Layout layout;
+    private final Arena arena;
+    private final Tensor flat;
+    private final Tensor[][] views;
+    private final Map<String, Tensor> byName;
+
+    private Parameters(Model model) {
+        this.model = model;
+        this.layout = new Layout(model);
+        this.arena = Arena.ofShared();
+        try {
+            this.flat = Tensor.allocate(arena, layout.flatShape());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            arena.close();
+            throw e;
+        }
+        this.views = layout.carve(flat, model.layers().size());
+        this.byName = layout.byName(views);
+    }
+
+    /** Parameters for {@code model}, every value zero (set them through {@link #flat()} or {@link #get}). */
+    public static Parameters zeros(Model model) {
+        return new Parameters(model);
+    }
+
+    /**
+     * Parameters for {@code model}, each drawn by its layer's initializer under {@code init} from
+     * one generator seeded with {@code seed}, in layout order: the same seed gives bit-identical
+     * parameters on every run and machine.
+     */
+    public static Parameters initialized(Model model, Init init, long seed) {
+        Parameters p = new Parameters(model);
+        Rng rng = new Rng(seed);
+        for (Layout.Entry e : p.layout.entries()) {
+            e.spec().initializer().fill(p.byName.get(e.name()), init, rng);
+        }
+        return p;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** All parameters as one tensor of {@link #count()} floats (one, zero, when the model has none). */
+    public Tensor flat() {
+        return flat;
+    }
+
+    /** Number of parameters. */
+    public long count() {
+        return layout.count();
+    }
+
+    /** The full names in layout order: {@code 0.weight}, {@code 0.bias}, ... */
+    public List<String> names() {
+        return List.copyOf(byName.keySet());
+    }
+
+    /**
+     * The parameter named {@code name}, a view into {@link #flat()} of the shape its layer declares.
+     *
+     * @throws IllegalArgumentException naming the parameters there are, when there is no such one
+     */
+    public Tensor get(String name) {
+        Tensor t = byName.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("model " + model.widths() + " has no parameter '" + name
+                    + "'; it has " + byName.keySet());
+        }
+        return t;
+    }
+
+    /** The parameters of layer {@code layer}, in the order it declares them. */
+    Tensor[] layer(int layer) {
+        return views[layer];
+    }
+
+    Layout layout() {
+        return layout;
+    }
+
+    /** Frees the buffer; every view becomes unusable. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Parameters[" + model.widths() + ", " + count() + "]";
+    }
+}

@@ -1,0 +1,362 @@
+package dev.pnn.train.exec;
+
+import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.BatchBuffers;
+import dev.pnn.tensor.Shape;
+import dev.pnn.tensor.ShapeMismatchException;
+import dev.pnn.tensor.Tensor;
+import dev.pnn.train.model.Fusions;
+import dev.pnn.train.model.LayerContext;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.model.Pullback;
+import dev.pnn.train.model.Vjp;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one caller needs to run a {@link Network}: the activations and activation gradients of
+ * each batch size, the loss-gradient buffer, and its own parameter gradients ({@link #gradients()},
+ * in the layout of {@link Parameters#flat()}). The network's parameters are shared, read-only;
+ * everything here belongs to this workspace alone, so several workspaces run one network from
+ * several threads at once and each gets what it would get alone.
+ *
+ * <p><b>Buffers.</b> Activations are allocated per batch size at the first forward pass with that
+ * many rows, and reused by every later one: a steady-state training step allocates nothing
+ * off-heap. Activation gradients come at the first backward pass, and the parameter gradients at
+ * the first pullback, so forward-only use (inference) allocates no gradient buffers. A workspace
+ * keeps the buffers of at most {@code batchSizes} row counts ({@value #DEFAULT_BATCH_SIZES} by
+ * default; a training run uses three: the batch, the last partial batch, the evaluation batch):
+ * a forward pass with a new row count beyond that releases the buffers of the least recently
+ * used one, so walking through many batch sizes holds only the last few.
+ *
+ * <p><b>Lifetimes.</b> The tensors a forward pass returns, and its pullback, are valid until the
+ * next forward pass with the same number of rows on this workspace. A pullback applied after
+ * that, or after its buffers were released, throws {@link IllegalStateException} (each batch
+ * size's buffers carry a generation that every forward pass advances): it never computes a
+ * gradient from overwritten activations.
+ *
+ * <p><b>Ownership.</b> The workspace owns its buffers, each batch size's in an arena of its own,
+ * and frees them all on {@link #close()}. It is not thread-safe: one thread at a time uses it.
+ */
+public final class Workspace implements AutoCloseable {
+
+    /** How many batch sizes a workspace keeps buffers for, unless told otherwise. */
+    public static final int DEFAULT_BATCH_SIZES = 4;
+
+    private final Network net;
+    private final Model model;
+    private final Backend backend;
+    private final Arena arena = Arena.ofShared();
+    private final BatchBuffers<Frame> frames;
+    private Tensor gradients;
+    private Map<String, Tensor> gradientsByName;
+    /** stepGradients[count - 1][step]: the gradients of that step's parameters. */
+    private Tensor[][][] stepGradients;
+
+    Workspace(Network net, int batchSizes) {
+        this.net = net;
+        this.model = net.model();
+        this.backend = net.backend();
+        this.frames = new BatchBuffers<>(batchSizes, Frame::new);
+    }
+
+    public Network network() {
+        return net;
+    }
+
+    /** Forward through every layer; the pullback does not compute a gradient for {@code input}. */
+    public Vjp forward(Tensor input) {
+        return forward(input, model.layers().size(), false);
+    }
+
+    /**
+     * Forward through the first {@code layers} layers.
+     *
+     * @param input         {@code rows x} the model's input shape (or {@code rows x} as many
+     *                      values a row, which is viewed as that shape without a copy)
+     * @param layers        how many layers to run, 1 to all
+     * @param inputGradient whether the pullback should return the gradient with respect to
+     *                      {@code input}; when false it returns null and skips that work
+     * @return the output ({@code rows x model.shape(layers)}) and its pullback, which
+     *         accumulates into {@link #gradients()} and returns the input gradient or null
+     * @throws ShapeMismatchException when the input does not have the model's sample size
+     */
+    public Vjp forward(Tensor input, int layers, boolean inputGradient) {
+        if (input.cols() != model.inputs() || input.shape().rank() < 2) {
+            throw new ShapeMismatchException("forward: input is " + input.shape() + " but model " + model.widths()
+                    + " takes " + model.inputs() + " values a row"
+                    + (model.input().rank() > 1 ? " (samples of " + model.input() + ")" : ""));
+        }
+        if (layers < 1 || layers > model.layers().size()) {
+            throw new IllegalArgumentException("forward: layers must be in [1, " + model.layers().size() + "], got "
+                    + layers);
+        }
+        Tensor x = model.input().rank() == input.shape().rank() - 1 ? input
+                : input.reshape(model.input().batch(input.rows()));
+        Frame frame = frames.get(x.rows());
+        long generation = ++frame.generation;
+        List<Fusions.Step> plan = net.plan(layers);
+        Pullback[] pullbacks = new Pullback[plan.size()];
+        Tensor h = x;
+        for (int s = 0; s < pullbacks.length; s++) {
+            Vjp v = plan.get(s).layer().forward(frame.context(layers, s, s > 0 || inputGradient), h);
+            pullbacks[s] = v.pullback();
+            h = v.output();
+        }
+        Tensor output = h;
+        return new Vjp(output, dOutput -> {
+            frame.checkCurrent(generation);
+            if (!dOutput.shape().equals(output.shape())) {
+                throw new ShapeMismatchException("pullback: dOutput is " + dOutput.shape() + " but the output is "
+                        + output.shape());
+            }
+            Tensor g = dOutput;
+            for (int s = pullbacks.length - 1; s >= 0; s--) {
+                g = pullbacks[s].apply(g);
+            }
+            return g;
+        });
+    }
+
+    /**
+     * The parameter gradients, in the layout of {@link Parameters#flat()}, allocated (zero) at
+     * the first call or the first backward pass.
+     */
+    public Tensor gradients() {
+        if (gradients == null) {
+            Layout layout = net.parameters().layout();
+            gradients = Tensor.allocate(arena, layout.flatShape());
+            Tensor[][] byLayer = layout.carve(gradients, model.layers().size());
+            gradientsByName = layout.byName(byLayer);
+            int n = model.layers().size();
+            stepGradients = new Tensor[n][][];
+            for (int count = 1; count <= n; count++) {
+                stepGradients[count - 1] = Network.collect(net.plan(count), l -> byLayer[l]);
+            }
+        }
+        return gradients;
+    }
+
+    /** The gradient of the parameter named {@code name} ({@link Parameters#get}), a view into {@link #gradients()}. */
+    public Tensor gradient(String name) {
+        gradients();
+        Tensor t = gradientsByName.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("model " + model.widths() + " has no parameter '" + name + "'; it has "
+                    + gradientsByName.keySet());
+        }
+        return t;
+    }
+
+    /** Sets every gradient to zero (one memset over the flat buffer; nothing when none is allocated yet). */
+    public void zeroGradients() {
+        if (gradients != null) {
+            gradients.zero();
+        }
+    }
+
+    /**
+     * A buffer of {@code output}'s shape for a loss to write its gradient into, kept with the
+     * buffers of {@code output.rows()} rows.
+     */
+    public Tensor lossGradient(Tensor output) {
+        return frames.get(output.rows()).lossGradient(output.shape());
+    }
+
+    /** How many batch sizes this workspace holds buffers for now. */
+    public int batchSizes() {
+        return frames.size();
+    }
+
+    /** Bytes of off-heap memory this workspace holds now: every batch size's buffers and the gradients. */
+    public long allocatedBytes() {
+        long bytes = gradients == null ? 0 : gradients.size() * Float.BYTES;
+        for (Frame f : frames.values()) {
+            bytes += f.bytes;
+        }
+        return bytes;
+    }
+
+    /** Frees every buffer of this workspace (not the network's parameters). */
+    @Override
+    public void close() {
+        frames.close();
+        arena.close();
+    }
+
+    private Tensor[] stepGradients(int layers, int step) {
+        gradients();
+        return stepGradients[layers - 1][step];
+    }
+
+    /** The buffers of one batch size: each layer's output, input gradient, scratch and the loss gradients. */
+    private final class Frame {
+        final int rows;
+        final Arena arena;
+        final Tensor[] outputs;
+        Tensor[] inputGradients;
+        final Tensor[][] scratch;
+        final List<Tensor> lossGradients = new ArrayList<>(2);
+        final LayerContext[][] contexts;
+        long generation;
+        long bytes;
+
+        Frame(Arena arena, int rows) {
+            this.rows = rows;
+            this.arena = arena;
+            int n = model.layers().size();
+            Shape[] shapes = new Shape[n];
+            for (int i = 0; i < n; i++) {
+                shapes[i] = model.shape(i + 1).batch(rows);
+            }
+            this.outputs = carve(shapes);
+            this.scratch = new Tensor[n][];
+            this.contexts = new LayerContext[n][];
+        }
+
+        LayerContext context(int layers, int step, boolean needsInputGradient) {
+            LayerContext[] byStep = contexts[layers - 1];
+            if (byStep == null) {
+                byStep = contexts[layers - 1] = new LayerContext[2 * net.plan(layers).size()];
+            }
+            int i = 2 * step + (needsInputGradient ? 1 : 0);
+            if (byStep[i] == null) {
+                byStep[i] = new Context(this, layers, step, needsInputGradient);
+            }
+            return byStep[i];
+        }
+
+        Tensor[] inputGradients() {
+            if (inputGradients == null) {
+                int n = model.layers().size();
+                Shape[] shapes = new Shape[n];
+                for (int i = 0; i < n; i++) {
+                    shapes[i] = model.shape(i).batch(rows);
+                }
+                inputGradients = carve(shapes);
+            }
+            return inputGradients;
+        }
+
+        Tensor scratch(int layer, int k, Shape shape) {
+            Tensor[] mine = scratch[layer];
+            if (mine == null || mine.length <= k) {
+                mine = scratch[layer] = java.util.Arrays.copyOf(mine == null ? new Tensor[0] : mine, k + 1);
+            }
+            if (mine[k] == null) {
+                mine[k] = allocate(shape);
+            } else if (!mine[k].shape().equals(shape)) {
+                throw new IllegalArgumentException("scratch " + k + " of layer " + layer + " is " + mine[k].shape()
+                        + ", asked for " + shape);
+            }
+            return mine[k];
+        }
+
+        Tensor lossGradient(Shape shape) {
+            for (Tensor t : lossGradients) {
+                if (t.shape().equals(shape)) {
+                    return t;
+                }
+            }
+            Tensor t = allocate(shape);
+            lossGradients.add(t);
+            return t;
+        }
+
+        void checkCurrent(long generation) {
+            if (!arena.scope().isAlive()) {
+                throw new IllegalStateException("pullback: the workspace has released the buffers of its forward pass "
+                        + "with " + rows + " rows (closed, or it keeps " + frames.capacity()
+                        + " batch sizes and others came after); run forward again");
+            }
+            if (generation != this.generation) {
+                throw new IllegalStateException("pullback: a later forward pass with " + rows + " rows has reused the "
+                        + "buffers of this one; run forward again before the pullback");
+            }
+        }
+
+        private Tensor allocate(Shape shape) {
+            Tensor t = Tensor.allocate(arena, shape);
+            bytes += t.size() * Float.BYTES;
+            return t;
+        }
+
+        /** One block, carved into a view per shape, each starting on a 64-byte line. */
+        private Tensor[] carve(Shape[] shapes) {
+            long perLine = Tensor.ALIGNMENT / Float.BYTES;
+            long[] offsets = new long[shapes.length];
+            long floats = 0;
+            for (int i = 0; i < shapes.length; i++) {
+                offsets[i] = floats;
+                floats = Math.addExact(floats, (shapes[i].size() + perLine - 1) / perLine * perLine);
+            }
+            Tensor block = allocate(new Shape(Math.toIntExact(floats)));
+            Tensor[] views = new Tensor[shapes.length];
+            for (int i = 0; i < shapes.length; i++) {
+                views[i] = block.view(offsets[i], shapes[i]);
+            }
+            return views;
+        }
+    }
+
+    /** A plan step's view of a frame: what {@link LayerContext} promises a layer. */
+    private final class Context implements LayerContext {
+        private final Frame frame;
+        private final int layers;
+        private final int step;
+        private final Fusions.Step covers;
+        private final Tensor[] parameters;
+        private final boolean needsInputGradient;
+        private Tensor[] gradients;
+
+        Context(Frame frame, int layers, int step, boolean needsInputGradient) {
+            this.frame = frame;
+            this.layers = layers;
+            this.step = step;
+            this.covers = net.plan(layers).get(step);
+            this.parameters = net.stepParameters(layers, step);
+            this.needsInputGradient = needsInputGradient;
+        }
+
+        @Override
+        public Backend backend() {
+            return backend;
+        }
+
+        @Override
+        public Tensor parameter(int k) {
+            return parameters[k];
+        }
+
+        @Override
+        public Tensor gradient(int k) {
+            if (gradients == null) {
+                gradients = stepGradients(layers, step);
+            }
+            return gradients[k];
+        }
+
+        @Override
+        public Tensor output() {
+            return frame.outputs[covers.last()];
+        }
+
+        @Override
+        public Tensor inputGradient() {
+            return frame.inputGradients()[covers.first()];
+        }
+
+        @Override
+        public boolean needsInputGradient() {
+            return needsInputGradient;
+        }
+
+        @Override
+        public Tensor scratch(int k, Shape shape) {
+            return frame.scratch(covers.first(), k, shape);
+        }
+    }
+}

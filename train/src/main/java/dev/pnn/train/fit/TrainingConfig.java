@@ -1,0 +1,83 @@
+package dev.pnn.train.fit;
+
+import dev.pnn.train.data.Normalization;
+import dev.pnn.train.model.Loss;
+import dev.pnn.train.optim.LrSchedule;
+import dev.pnn.train.optim.Optimizer;
+import dev.pnn.train.optim.Sgd;
+
+/**
+ * Everything a training run is given, validated on construction.
+ *
+ * @param epochs         passes over the training set, {@code >= 1}
+ * @param batchSize      examples per step, {@code >= 1}
+ * @param optimizer      the update rule
+ * @param schedule       the learning rate over the run
+ * @param loss           the loss; {@link Loss#nll()} for a model ending in LogSoftMax
+ * @param normalization  how pixels become inputs
+ * @param seed           seeds the shuffle of every epoch
+ * @param evalBatchSize  examples per evaluation batch (no gradients), {@code >= 1}
+ */
+public record TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrSchedule schedule, Loss loss,
+                             Normalization normalization, long seed, int evalBatchSize) {
+
+    public TrainingConfig {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        if (batchSize < 1 || evalBatchSize < 1) {
+            throw new IllegalArgumentException("batch sizes must be >= 1, got " + batchSize + " and " + evalBatchSize);
+        }
+        if (optimizer == null || schedule == null || loss == null || normalization == null) {
+            throw new IllegalArgumentException("optimizer, schedule, loss and normalization are required");
+        }
+    }
+
+    // The defaults of a training run, here and nowhere else: the command line reads them too.
+    public static final int DEFAULT_EPOCHS = 10;
+    public static final int DEFAULT_BATCH_SIZE = 64;
+    public static final double DEFAULT_LR = 0.05;
+    public static final double DEFAULT_MOMENTUM = 0.9;
+    public static final double DEFAULT_WEIGHT_DECAY = 5e-4;
+    public static final long DEFAULT_SEED = 42;
+    public static final int DEFAULT_EVAL_BATCH_SIZE = 1000;
+
+    /**
+     * The defaults of {@code make train}: 10 epochs of batch 64, SGD with momentum 0.9 and
+     * weight decay 5e-4, learning rate 0.05 annealed by cosine to 0, NLL loss, MNIST
+     * normalization, seed 42, evaluation in batches of 1000.
+     */
+    public static TrainingConfig defaults() {
+        return new TrainingConfig(DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE,
+                Sgd.momentum(DEFAULT_MOMENTUM).withWeightDecay(DEFAULT_WEIGHT_DECAY), LrSchedule.cosine(DEFAULT_LR, 0),
+                Loss.nll(), Normalization.MNIST, DEFAULT_SEED, DEFAULT_EVAL_BATCH_SIZE);
+    }
+
+    public TrainingConfig withEpochs(int epochs) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+    }
+
+    public TrainingConfig withBatchSize(int batchSize) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+    }
+
+    public TrainingConfig withOptimizer(Optimizer optimizer) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+    }
+
+    public TrainingConfig withSchedule(LrSchedule schedule) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+    }
+
+    public TrainingConfig withLoss(Loss loss) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+    }
+
+    public TrainingConfig withNormalization(Normalization normalization) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+    }
+
+    public TrainingConfig withSeed(long seed) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+    }
+}

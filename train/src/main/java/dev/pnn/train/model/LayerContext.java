@@ -1,0 +1,44 @@
+package dev.pnn.train.model;
+
+import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.Shape;
+import dev.pnn.tensor.Tensor;
+
+/**
+ * What the executor gives a {@link Layer} for one forward pass on one batch size: the backend,
+ * the layer's parameters and their gradients, and the buffers it writes. Every tensor belongs to
+ * the workspace running the pass and stays the same from call to call at the same batch size, so
+ * a steady-state pass allocates nothing off-heap.
+ */
+public interface LayerContext {
+
+    Backend backend();
+
+    /** Parameter {@code k}, in the order of {@link Layer#parameters()}; read it, do not write it. */
+    Tensor parameter(int k);
+
+    /**
+     * The gradient of parameter {@code k}, for the pullback to accumulate into (the workspace
+     * zeroes gradients; a pullback adds). Allocated at the first call: call it from the pullback
+     * only, so that forward-only use allocates no gradients.
+     */
+    Tensor gradient(int k);
+
+    /** Where forward writes its result: {@code rows x} the output shape. */
+    Tensor output();
+
+    /** Where the pullback writes the gradient with respect to the input: {@code rows x} the input shape. */
+    Tensor inputGradient();
+
+    /** Whether the pullback must compute the input gradient; when false it returns null and skips that work. */
+    boolean needsInputGradient();
+
+    /**
+     * A buffer of {@code shape} (its first dimension is normally the batch's rows) that belongs
+     * to this layer at this batch size, allocated at the first call: the same {@code k} gives the
+     * same tensor every time.
+     *
+     * @throws IllegalArgumentException when {@code k} was first asked for with another shape
+     */
+    Tensor scratch(int k, Shape shape);
+}

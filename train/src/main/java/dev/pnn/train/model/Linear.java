@@ -1,0 +1,86 @@
+package dev.pnn.train.model;
+
+import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.Shape;
+import dev.pnn.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * A fully connected layer, {@code y = x W + b}, with {@code W} stored {@code in x out}, row-major
+ * (as JAX/Flax's Dense stores its kernel; PyTorch's {@code nn.Linear.weight} is its transpose), and
+ * {@code b} of {@code out}. The layout is chosen for speed: OpenBLAS multiplies the batch by an
+ * untransposed {@code W} markedly faster than by a transposed one at these shapes (BENCHMARKS.md).
+ *
+ * <p>Parameters: {@code weight} ({@code in x out}) and {@code bias} ({@code out}), both drawn with
+ * fan-in {@code in}. Pullback: {@code dW += x^T dy}, {@code db += colsum(dy)}, {@code dx = dy W^T}.
+ *
+ * @param in  input features, {@code >= 1}
+ * @param out output features, {@code >= 1}
+ */
+public record Linear(int in, int out) implements Layer {
+
+    public Linear {
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException("Linear(" + in + ", " + out + "): features must be >= 1");
+        }
+    }
+
+    static Linear fromSpec(LayerSpec spec) {
+        spec.requireArguments("in", "out");
+        return new Linear(spec.intArgument("in"), spec.intArgument("out"));
+    }
+
+    @Override
+    public Shape outputShape(Shape input) {
+        if (input.rank() != 1 || input.dim(0) != in) {
+            throw new IllegalArgumentException(this + " cannot take " + (input.rank() == 1
+                    ? input.dim(0) + " input features" : "samples of shape " + input + " (flatten them first)"));
+        }
+        return new Shape(out);
+    }
+
+    @Override
+    public List<ParameterSpec> parameters() {
+        return List.of(new ParameterSpec("weight", new Shape(in, out), Initializer.weight(in)),
+                new ParameterSpec("bias", new Shape(out), Initializer.bias(in)));
+    }
+
+    @Override
+    public Vjp forward(LayerContext context, Tensor x) {
+        return affine(context, x, false);
+    }
+
+    /**
+     * {@code y = x W + b}, or {@code relu(x W + b)} when {@code relu}: one GEMM and one bias
+     * kernel. With the ReLU, the pullback first masks {@code dy} by it into a scratch buffer.
+     */
+    static Vjp affine(LayerContext ctx, Tensor x, boolean relu) {
+        Backend backend = ctx.backend();
+        Tensor w = ctx.parameter(0);
+        Tensor b = ctx.parameter(1);
+        Tensor y = ctx.output();
+        backend.gemm(false, false, 1f, x, w, 0f, y);
+        if (relu) {
+            backend.biasAddRelu(y, b, y);
+        } else {
+            backend.biasAdd(y, b, y);
+        }
+        return new Vjp(y, dy -> {
+            Tensor dPre = relu ? backend.reluBackward(y, dy, ctx.scratch(0, y.shape())) : dy;
+            backend.gemm(true, false, 1f, x, dPre, 1f, ctx.gradient(0));
+            backend.biasBackward(dPre, ctx.gradient(1));
+            return ctx.needsInputGradient() ? backend.gemm(false, true, 1f, dPre, w, 0f, ctx.inputGradient()) : null;
+        });
+    }
+
+    @Override
+    public LayerSpec spec() {
+        return LayerSpec.of("Linear", "in", in, "out", out);
+    }
+
+    @Override
+    public String toString() {
+        return "Linear(" + in + ", " + out + ")";
+    }
+}

@@ -1,0 +1,43 @@
+package dev.pnn.train.optim;
+
+import dev.pnn.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+
+/**
+ * An optimizer's state: its buffers (zeroed at the start, each of the parameters' shape) and the
+ * number of steps taken. Owns its memory; close it when training ends.
+ */
+public final class OptimizerState implements AutoCloseable {
+
+    private final Arena arena = Arena.ofShared();
+    private final Tensor[] buffers;
+    private long steps;
+
+    /** State for {@code optimizer} over parameters shaped like {@code params}. */
+    public OptimizerState(Optimizer optimizer, Tensor params) {
+        this.buffers = new Tensor[optimizer.stateBuffers()];
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = Tensor.allocate(arena, params.shape());
+        }
+    }
+
+    public Tensor buffer(int i) {
+        return buffers[i];
+    }
+
+    /** Steps taken so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** Counts one more step and returns its number, starting at 1. */
+    long advance() {
+        return ++steps;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

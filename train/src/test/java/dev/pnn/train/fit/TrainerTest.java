@@ -1,0 +1,136 @@
+package dev.pnn.train.fit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.Tensor;
+import dev.pnn.train.MnistFixture;
+import dev.pnn.train.data.Batches;
+import dev.pnn.train.data.Mnist;
+import dev.pnn.train.data.Normalization;
+import dev.pnn.train.exec.Network;
+import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Loss;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.optim.LrSchedule;
+import dev.pnn.train.optim.Sgd;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class TrainerTest {
+
+    private static final Mnist mnist = MnistFixture.shared();
+
+    @Test
+    void batchesCoverEveryExampleOnceIncludingTheLastPartialBatch() {
+        try (Batches b = new Batches(mnist.test(), 64, Normalization.NONE, NativeBackend.instance(), 1, true)) {
+            assertEquals(157, b.batchCount()); // 156 full batches and one of 16
+            b.startEpoch(0);
+            int seen = 0;
+            List<Integer> sizes = new ArrayList<>();
+            int[] labelCounts = new int[10];
+            while (b.hasNext()) {
+                Batches.Batch batch = b.next();
+                sizes.add(batch.rows());
+                for (int r = 0; r < batch.rows(); r++) {
+                    labelCounts[batch.labels().get(r)]++;
+                    float pixel = batch.images().get(r, 400);
+                    assertTrue(pixel >= 0 && pixel <= 1, "pixel scaled to [0, 1]: " + pixel);
+                }
+                seen += batch.rows();
+            }
+            assertEquals(10_000, seen);
+            assertEquals(16, sizes.getLast());
+            int[] expected = new int[10];
+            for (int i = 0; i < mnist.test().size(); i++) {
+                expected[mnist.test().labels().get(i)]++;
+            }
+            assertArrayEquals(expected, labelCounts, "every label exactly once");
+            assertThrows(IllegalStateException.class, b::next);
+        }
+    }
+
+    @Test
+    void shuffleDependsOnSeedAndEpochOnly() {
+        try (Batches a = new Batches(mnist.train(), 32, Normalization.MNIST, NativeBackend.instance(), 7, true);
+             Batches b = new Batches(mnist.train(), 32, Normalization.MNIST, NativeBackend.instance(), 7, true)) {
+            a.startEpoch(0);
+            a.startEpoch(1);
+            b.startEpoch(1);
+            int[] la = a.next().labels().toArray();
+            int[] lb = b.next().labels().toArray();
+            assertArrayEquals(la, lb, "epoch 1 of the same seed, whatever came before");
+            b.startEpoch(2);
+            assertNotEquals(java.util.Arrays.toString(la), java.util.Arrays.toString(b.next().labels().toArray()));
+            Set<Integer> firstLabels = new HashSet<>();
+            for (int label : la) {
+                firstLabels.add(label);
+            }
+            assertTrue(firstLabels.size() > 5, "a shuffled batch mixes classes");
+        }
+    }
+
+    @Test
+    void aNonFiniteLossStopsTrainingWithTheEpochAndStep() {
+        try (Network net = Network.create(Model.mnist(), NativeBackend.instance(), Init.PYTORCH_DEFAULT, 1)) {
+            net.parameters().get("4.bias").setFlat(3, Float.NaN);
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                    () -> Trainer.fit(net, mnist.train(), mnist.test(), TrainingConfig.defaults().withEpochs(1), s -> { }));
+            assertEquals(1, e.epoch());
+            assertEquals(1, e.step());
+            assertTrue(e.getMessage().contains("epoch 1, step 1 of 938") && e.getMessage().contains("lower learning rate"),
+                    e.getMessage());
+        }
+        // a learning rate far too high diverges part-way, and is reported the same way
+        try (Network net = Network.create(Model.mnist(), NativeBackend.instance(), Init.PYTORCH_DEFAULT, 1)) {
+            TrainingConfig wild = TrainingConfig.defaults().withEpochs(1).withSchedule(LrSchedule.constant(10))
+                    .withOptimizer(Sgd.plain());
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                    () -> Trainer.fit(net, mnist.train(), mnist.test(), wild, s -> { }));
+            assertTrue(e.getMessage().contains("learning rate 10.0"), e.getMessage());
+        }
+    }
+
+    @Test
+    void argmaxTakesTheFirstMaximumAndRejectsNan() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Tensor.copyOf(arena, new float[][] {{1, 3, 3}, {Float.NaN, 0, 1}, {-1, -2, -0.5f}});
+            assertEquals(1, Trainer.argmax(t, 0));
+            assertEquals(-1, Trainer.argmax(t, 1));
+            assertEquals(2, Trainer.argmax(t, 2));
+        }
+    }
+
+    /** The integration test of the main job: one epoch on the real files reaches at least 93%. */
+    @Test
+    void oneEpochOnRealMnistReachesAtLeast93Percent() {
+        List<EpochStats> seen = new ArrayList<>();
+        try (Network net = Network.create(Model.mnist(), NativeBackend.instance(), Init.PYTORCH_DEFAULT, 42)) {
+            History h = Trainer.fit(net, mnist.train(), mnist.test(), TrainingConfig.defaults().withEpochs(1), seen::add);
+            assertEquals(seen, h.epochs());
+            EpochStats e = h.last();
+            assertTrue(e.testAccuracy() >= 93, "test accuracy after one epoch: " + e.testAccuracy() + "%");
+            assertTrue(e.trainLoss() > 0 && e.trainLoss() < 1, "train loss " + e.trainLoss());
+            Evaluation again = Trainer.evaluate(net, mnist.test(), Loss.nll(), Normalization.MNIST, 500);
+            assertEquals(e.testAccuracy(), again.accuracy(), 1e-9, "evaluation does not depend on its batch size");
+            assertEquals(10_000, again.total());
+            // predict (batches of 300: the last one partial) agrees with the evaluation's accuracy
+            int[] predicted = Trainer.predict(net, mnist.test().images(), Normalization.MNIST, 300);
+            int right = 0;
+            for (int i = 0; i < predicted.length; i++) {
+                right += predicted[i] == mnist.test().labels().get(i) ? 1 : 0;
+            }
+            assertEquals(again.correct(), right);
+        }
+    }
+}
