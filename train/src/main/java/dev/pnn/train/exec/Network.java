@@ -8,6 +8,7 @@ import dev.pnn.train.model.Model;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * A {@link Model} with {@link Parameters}, run on a {@link Backend}: the executor. It holds what
@@ -57,7 +58,7 @@ public final class Network implements AutoCloseable {
     }
 
     /** Per step, the tensors of the layers it covers, concatenated in order. */
-    static Tensor[][] collect(List<Fusions.Step> steps, java.util.function.IntFunction<Tensor[]> byLayer) {
+    static Tensor[][] collect(List<Fusions.Step> steps, IntFunction<Tensor[]> byLayer) {
         Tensor[][] out = new Tensor[steps.size()][];
         for (int s = 0; s < out.length; s++) {
             Fusions.Step step = steps.get(s);

@@ -13,6 +13,7 @@ import dev.pnn.train.model.Vjp;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -75,8 +76,8 @@ public final class Workspace implements AutoCloseable {
     /**
      * Forward through the first {@code layers} layers.
      *
-     * @param input         {@code rows x} the model's input shape (or {@code rows x} as many
-     *                      values a row, which is viewed as that shape without a copy)
+     * @param input         {@code rows x} the model's sample shape, or a {@code rows x} (values
+     *                      in a sample) matrix, which is viewed as that shape without a copy
      * @param layers        how many layers to run, 1 to all
      * @param inputGradient whether the pullback should return the gradient with respect to
      *                      {@code input}; when false it returns null and skips that work
@@ -85,17 +86,11 @@ public final class Workspace implements AutoCloseable {
      * @throws ShapeMismatchException when the input does not have the model's sample size
      */
     public Vjp forward(Tensor input, int layers, boolean inputGradient) {
-        if (input.cols() != model.inputs() || input.shape().rank() < 2) {
-            throw new ShapeMismatchException("forward: input is " + input.shape() + " but model " + model.widths()
-                    + " takes " + model.inputs() + " values a row"
-                    + (model.input().rank() > 1 ? " (samples of " + model.input() + ")" : ""));
-        }
+        Tensor x = asBatch(input);
         if (layers < 1 || layers > model.layers().size()) {
             throw new IllegalArgumentException("forward: layers must be in [1, " + model.layers().size() + "], got "
                     + layers);
         }
-        Tensor x = model.input().rank() == input.shape().rank() - 1 ? input
-                : input.reshape(model.input().batch(input.rows()));
         Frame frame = frames.get(x.rows());
         long generation = ++frame.generation;
         List<Fusions.Step> plan = net.plan(layers);
@@ -119,6 +114,25 @@ public final class Workspace implements AutoCloseable {
             }
             return g;
         });
+    }
+
+    /** {@code input} as a batch of the model's samples: itself, or its rows viewed as samples (no copy). */
+    private Tensor asBatch(Tensor input) {
+        Shape sample = model.input();
+        Shape in = input.shape();
+        boolean batchOfSamples = in.rank() == sample.rank() + 1;
+        for (int i = 0; batchOfSamples && i < sample.rank(); i++) {
+            batchOfSamples = in.dim(i + 1) == sample.dim(i);
+        }
+        if (batchOfSamples) {
+            return input;
+        }
+        if (in.rank() == 2 && in.cols() == model.inputs()) {
+            return input.reshape(sample.batch(in.rows()));
+        }
+        throw new ShapeMismatchException("forward: input is " + in + " but model " + model.widths() + " takes "
+                + (sample.rank() == 1 ? model.inputs() + " features a row"
+                : "batches of " + sample + " samples (rows x " + sample + ", or rows x " + model.inputs() + ")"));
     }
 
     /**
@@ -244,7 +258,7 @@ public final class Workspace implements AutoCloseable {
         Tensor scratch(int layer, int k, Shape shape) {
             Tensor[] mine = scratch[layer];
             if (mine == null || mine.length <= k) {
-                mine = scratch[layer] = java.util.Arrays.copyOf(mine == null ? new Tensor[0] : mine, k + 1);
+                mine = scratch[layer] = Arrays.copyOf(mine == null ? new Tensor[0] : mine, k + 1);
             }
             if (mine[k] == null) {
                 mine[k] = allocate(shape);

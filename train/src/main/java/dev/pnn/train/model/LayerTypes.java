@@ -19,9 +19,9 @@ public final class LayerTypes {
 
     private static final LayerTypes BUILT_IN = new LayerTypes(Map.of())
             .with("Linear", Linear::fromSpec)
-            .with("ReLU", ReLU::fromSpec)
-            .with("Sigmoid", Sigmoid::fromSpec)
-            .with("LogSoftMax", LogSoftMax::fromSpec);
+            .with("ReLU", s -> Elementwise.fromSpec(s, new ReLU()))
+            .with("Sigmoid", s -> Elementwise.fromSpec(s, new Sigmoid()))
+            .with("LogSoftMax", s -> Elementwise.fromSpec(s, new LogSoftMax()));
 
     private final Map<String, Function<LayerSpec, Layer>> factories;
 

@@ -1,35 +1,23 @@
 package dev.pnn.train.model;
 
-import dev.pnn.tensor.Shape;
+import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Tensor;
 
 /**
- * Row-wise numerically stable log-softmax: log-probabilities over each sample's features.
- * Followed by {@link Loss#nll()}, training computes the two as one fused cross-entropy
+ * Numerically stable log-softmax over each sample's values: log-probabilities. Followed by
+ * {@link Loss#nll()}, training computes the two as one fused cross-entropy
  * ({@link Fusions#objective}).
  */
-public record LogSoftMax() implements Layer {
+public record LogSoftMax() implements Elementwise {
 
-    static LogSoftMax fromSpec(LayerSpec spec) {
-        spec.requireArguments();
-        return new LogSoftMax();
+    @Override
+    public Tensor apply(Backend backend, Tensor x, Tensor out) {
+        return backend.logSoftmax(x, out);
     }
 
     @Override
-    public Shape outputShape(Shape input) {
-        return input;
-    }
-
-    @Override
-    public Vjp forward(LayerContext ctx, Tensor x) {
-        Tensor y = ctx.backend().logSoftmax(x, ctx.output());
-        return new Vjp(y, dy -> ctx.needsInputGradient()
-                ? ctx.backend().logSoftmaxBackward(y, dy, ctx.inputGradient()) : null);
-    }
-
-    @Override
-    public LayerSpec spec() {
-        return LayerSpec.of("LogSoftMax");
+    public Tensor applyBackward(Backend backend, Tensor out, Tensor dout, Tensor dinp) {
+        return backend.logSoftmaxBackward(out, dout, dinp);
     }
 
     @Override

@@ -1,33 +1,22 @@
 package dev.pnn.train.model;
 
-import dev.pnn.tensor.Shape;
+import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Tensor;
 
 /**
  * {@code max(x, 0)} elementwise (NaN passes through); its gradient at exactly 0 is 0. After a
  * {@link Linear}, the executor runs the two as one fused kernel ({@link Fusions}).
  */
-public record ReLU() implements Layer {
+public record ReLU() implements Elementwise {
 
-    static ReLU fromSpec(LayerSpec spec) {
-        spec.requireArguments();
-        return new ReLU();
+    @Override
+    public Tensor apply(Backend backend, Tensor x, Tensor out) {
+        return backend.relu(x, out);
     }
 
     @Override
-    public Shape outputShape(Shape input) {
-        return input;
-    }
-
-    @Override
-    public Vjp forward(LayerContext ctx, Tensor x) {
-        Tensor y = ctx.backend().relu(x, ctx.output());
-        return new Vjp(y, dy -> ctx.needsInputGradient() ? ctx.backend().reluBackward(y, dy, ctx.inputGradient()) : null);
-    }
-
-    @Override
-    public LayerSpec spec() {
-        return LayerSpec.of("ReLU");
+    public Tensor applyBackward(Backend backend, Tensor out, Tensor dout, Tensor dinp) {
+        return backend.reluBackward(out, dout, dinp);
     }
 
     @Override

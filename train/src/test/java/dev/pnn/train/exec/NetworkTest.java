@@ -229,6 +229,10 @@ class NetworkTest {
             Tensor expected = NativeBackend.instance().logSoftmax(
                     NativeBackend.instance().relu(flat, Tensor.allocate(arena, 5, 24)), Tensor.allocate(arena, 5, 24));
             assertArrayEquals(expected.toArray(), out.toArray(), "LogSoftMax over each sample's 24 values");
+            ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
+                    () -> ws.forward(flat.reshape(5, 2, 12)));
+            assertTrue(e.getMessage().contains("input is 5x2x12 but model 2x3x4 takes batches of 2x3x4 samples"),
+                    e.getMessage());
         }
     }
 
