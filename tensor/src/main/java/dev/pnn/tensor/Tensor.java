@@ -202,6 +202,18 @@ public final class Tensor {
         segment.setAtIndex(FLOAT, Objects.checkIndex(i, size()), value);
     }
 
+    /** Copies {@code dst.length} elements starting at row-major element {@code offset} into {@code dst}. */
+    public void get(long offset, float[] dst) {
+        Objects.checkFromIndexSize(offset, dst.length, size());
+        MemorySegment.copy(segment, FLOAT, offset * Float.BYTES, dst, 0, dst.length);
+    }
+
+    /** Copies {@code src} into this tensor starting at row-major element {@code offset}. */
+    public void set(long offset, float[] src) {
+        Objects.checkFromIndexSize(offset, src.length, size());
+        MemorySegment.copy(src, 0, segment, FLOAT, offset * Float.BYTES, src.length);
+    }
+
     /** Sets every element to {@code value}; returns this. */
     public Tensor fill(float value) {
         if (Float.floatToRawIntBits(value) == 0) {

@@ -26,8 +26,9 @@ import java.util.function.IntFunction;
  * }
  * }</pre>
  *
- * <p>Ownership: a network made by {@link #create} or {@link #zeros} owns its parameters and frees
- * them on {@link #close()}; one made by {@link #over} shares parameters that its caller closes.
+ * <p>Ownership: a network made by {@link #create}, {@link #zeros} or {@link #adopt} owns its
+ * parameters and frees them on {@link #close()}; one made by {@link #over} shares parameters
+ * that its caller closes.
  * Workspaces belong to whoever made them. Closing a network while workspaces still run on it
  * makes their next access throw {@link IllegalStateException}; it never crashes.
  */
@@ -82,6 +83,11 @@ public final class Network implements AutoCloseable {
     /** A network for {@code model} with every parameter zero; it owns them. */
     public static Network zeros(Model model, Backend backend) {
         return new Network(Parameters.zeros(model), backend, true);
+    }
+
+    /** A network that owns {@code parameters} from now on (and closes them on {@link #close()}). */
+    public static Network adopt(Parameters parameters, Backend backend) {
+        return new Network(parameters, backend, true);
     }
 
     /** A network over parameters the caller owns (and closes after this network's last use). */

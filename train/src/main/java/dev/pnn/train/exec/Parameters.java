@@ -4,6 +4,7 @@ import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Model;
+import dev.pnn.train.model.ParameterSpec;
 
 import java.lang.foreign.Arena;
 import java.util.List;
@@ -31,6 +32,7 @@ public final class Parameters implements AutoCloseable {
     private Parameters(Model model) {
         this.model = model;
         this.layout = new Layout(model);
+        MemoryBudget.require("model " + model.widths() + " (" + layout.count() + " parameters)", bytesFor(model));
         this.arena = Arena.ofShared();
         try {
             this.flat = Tensor.allocate(arena, layout.flatShape());
@@ -92,6 +94,26 @@ public final class Parameters implements AutoCloseable {
                     + "'; it has " + byName.keySet());
         }
         return t;
+    }
+
+    /**
+     * The spec of the parameter named {@code name}: its shape, initializer and orientation.
+     *
+     * @throws IllegalArgumentException when there is no such parameter
+     */
+    public ParameterSpec spec(String name) {
+        get(name);
+        for (Layout.Entry e : layout.entries()) {
+            if (e.name().equals(name)) {
+                return e.spec();
+            }
+        }
+        throw new AssertionError(name);
+    }
+
+    /** Bytes of the flat buffer a model's parameters need, whether or not they fit one buffer. */
+    public static long bytesFor(Model model) {
+        return Math.multiplyExact(Math.max(model.parameterCount(), 1), (long) Float.BYTES);
     }
 
     /** The parameters of layer {@code layer}, in the order it declares them. */

@@ -12,7 +12,8 @@ import java.util.List;
  * {@code b} of {@code out}. The layout is chosen for speed: OpenBLAS multiplies the batch by an
  * untransposed {@code W} markedly faster than by a transposed one at these shapes (BENCHMARKS.md).
  *
- * <p>Parameters: {@code weight} ({@code in x out}) and {@code bias} ({@code out}), both drawn with
+ * <p>Parameters: {@code weight} ({@code in x out}; in model files {@code out x in}, as PyTorch holds
+ * it) and {@code bias} ({@code out}), both drawn with
  * fan-in {@code in}. Pullback: {@code dW += x^T dy}, {@code db += colsum(dy)}, {@code dx = dy W^T}.
  *
  * @param in  input features, {@code >= 1}
@@ -42,7 +43,7 @@ public record Linear(int in, int out) implements Layer {
 
     @Override
     public List<ParameterSpec> parameters() {
-        return List.of(new ParameterSpec("weight", new Shape(in, out), Initializer.weight(in)),
+        return List.of(new ParameterSpec("weight", new Shape(in, out), Initializer.weight(in), true),
                 new ParameterSpec("bias", new Shape(out), Initializer.bias(in)));
     }
 

@@ -260,4 +260,18 @@ class NetworkTest {
             assertSame(shared, a.parameters());
         }
     }
+
+    @Test
+    void modelsBeyondOneBufferOrThisMachinesMemoryAreRefusedWithTheSizeTheyNeed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Parameters.zeros(Model.mlp(784, List.of(65536, 65536), 10, dev.pnn.train.model.Activation.RELU)));
+        assertTrue(e.getMessage().contains("has 4347133962 parameters; at most 2147483647 fit one flat buffer"),
+                e.getMessage());
+        long physical = MemoryBudget.physicalBytes();
+        assertTrue(physical > 1L << 30, "physical memory " + physical);
+        e = assertThrows(IllegalArgumentException.class, () -> MemoryBudget.require("a test", physical + 1));
+        assertTrue(e.getMessage().startsWith("a test needs ") && e.getMessage().contains("; this machine has "),
+                e.getMessage());
+        MemoryBudget.require("a small thing", 1 << 20);
+    }
 }
