@@ -86,6 +86,14 @@ public final class Batches implements AutoCloseable {
         next = 0;
     }
 
+    /** Skips the next {@code batches} batches of this epoch without gathering them (to resume mid-epoch). */
+    public void skip(int batches) {
+        if (batches < 0 || batches > batchCount()) {
+            throw new IllegalArgumentException("cannot skip " + batches + " of " + batchCount() + " batches");
+        }
+        next = (int) Math.min(data.size(), next + (long) batches * batchSize);
+    }
+
     public boolean hasNext() {
         return next < data.size();
     }

@@ -10,7 +10,10 @@ import dev.pnn.train.exec.Network;
 import dev.pnn.train.exec.Workspace;
 import dev.pnn.train.model.Loss;
 import dev.pnn.train.model.Model;
+import dev.pnn.train.optim.OptimizerState;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,41 +39,186 @@ public final class Trainer {
      */
     public static History fit(Network net, Dataset train, Dataset test, TrainingConfig config,
                               Consumer<EpochStats> listener) {
-        Model model = net.model();
-        checkFits(model, train, "training");
-        checkFits(model, test, "test");
-        List<EpochStats> history = new ArrayList<>();
-        try (TrainingStep step = new TrainingStep(net, config.loss(), config.optimizer());
-             Batches batches = new Batches(train, config.batchSize(), config.normalization(), net.backend(),
-                     config.seed(), true);
-             Batches testBatches = new Batches(test, config.evalBatchSize(), config.normalization(), net.backend(), 0,
-                     false)) {
-            int steps = batches.batchCount();
-            for (int epoch = 0; epoch < config.epochs(); epoch++) {
-                long start = System.nanoTime();
-                batches.startEpoch(epoch);
-                double lossSum = 0;
-                long correct = 0;
-                for (int i = 0; batches.hasNext(); i++) {
-                    float lr = (float) config.schedule().at(epoch + (double) i / steps, config.epochs());
-                    Batches.Batch batch = batches.next();
-                    double loss = step.run(batch.images(), batch.labels(), lr);
-                    if (!Double.isFinite(loss)) {
-                        throw new TrainingDivergedException(epoch + 1, i + 1, steps, loss, lr);
-                    }
-                    lossSum += loss * batch.rows();
-                    correct += countCorrect(step.output(), batch.labels());
-                }
-                double trainSeconds = (System.nanoTime() - start) * 1e-9;
-                Evaluation eval = evaluate(step.workspace(), testBatches, config.loss());
-                double seconds = (System.nanoTime() - start) * 1e-9;
-                EpochStats stats = new EpochStats(epoch + 1, lossSum / train.size(), 100.0 * correct / train.size(),
-                        eval.loss(), eval.accuracy(), train.size() / trainSeconds, seconds);
-                history.add(stats);
+        return fit(net, train, test, config, new TrainingListener() {
+            @Override
+            public void onEpoch(EpochStats stats, TrainingRun run) {
                 listener.accept(stats);
             }
+        });
+    }
+
+    /** As {@link #fit(Network, Dataset, Dataset, TrainingConfig, Consumer)}, with a listener that hears of every step too. */
+    public static History fit(Network net, Dataset train, Dataset test, TrainingConfig config,
+                              TrainingListener listener) {
+        return new Run(net, train, test, config, listener).run(null);
+    }
+
+    /**
+     * Continues the run that wrote {@code from}: {@code net} must hold its parameters (loaded
+     * from the same file with {@code ModelFile.load}) and {@code config} its settings;
+     * {@code config.epochs()} is the total. With the same OpenBLAS kernels and thread count,
+     * the run ends with the bits an uninterrupted run would have.
+     *
+     * @throws IllegalArgumentException when {@code config} differs from the checkpoint's settings,
+     *                                  or its epochs are already done
+     */
+    public static History resume(Checkpoint from, Network net, Dataset train, Dataset test, TrainingConfig config,
+                                 TrainingListener listener) throws IOException {
+        if (!Checkpoint.settings(config).equals(from.settings())) {
+            throw new IllegalArgumentException("the checkpoint " + from.file() + " was written by a run with "
+                    + from.settings() + "; this run has " + Checkpoint.settings(config)
+                    + ": resume with the same settings");
         }
-        return new History(history);
+        if (from.epoch() >= config.epochs()) {
+            throw new IllegalArgumentException("the checkpoint " + from.file() + " is at the end of epoch "
+                    + from.epoch() + "; --epochs " + config.epochs() + " is the total, so nothing is left to train");
+        }
+        return new Run(net, train, test, config, listener).run(from);
+    }
+
+    /** One run of the training loop, as its listeners see it. */
+    private static final class Run implements TrainingRun {
+        private final Network net;
+        private final Dataset train;
+        private final Dataset test;
+        private final TrainingConfig config;
+        private final TrainingListener listener;
+        private final List<EpochStats> history = new ArrayList<>();
+        private TrainingStep step;
+        private int epoch;
+        private int stepInEpoch;
+        private int steps;
+        private double lossSum;
+        private long correct;
+
+        Run(Network net, Dataset train, Dataset test, TrainingConfig config, TrainingListener listener) {
+            checkFits(net.model(), train, "training");
+            checkFits(net.model(), test, "test");
+            this.net = net;
+            this.train = train;
+            this.test = test;
+            this.config = config;
+            this.listener = listener;
+        }
+
+        History run(Checkpoint from) {
+            try (TrainingStep s = new TrainingStep(net, config.loss(), config.optimizer());
+                 Batches batches = new Batches(train, config.batchSize(), config.normalization(), net.backend(),
+                         config.seed(), true);
+                 Batches testBatches = new Batches(test, config.evalBatchSize(), config.normalization(),
+                         net.backend(), 0, false)) {
+                step = s;
+                steps = batches.batchCount();
+                int first = 0;
+                if (from != null) {
+                    from.restoreOptimizer(s.optimizerState());
+                    history.addAll(from.history());
+                    first = from.epoch();
+                }
+                for (epoch = first; epoch < config.epochs(); epoch++) {
+                    long start = System.nanoTime();
+                    batches.startEpoch(epoch);
+                    stepInEpoch = 0;
+                    lossSum = 0;
+                    correct = 0;
+                    if (from != null && epoch == from.epoch()) {
+                        batches.skip(from.step());
+                        stepInEpoch = from.step();
+                        lossSum = from.lossSum();
+                        correct = from.correct();
+                    }
+                    int trained = 0;
+                    while (batches.hasNext()) {
+                        float lr = (float) config.schedule().at(epoch + (double) stepInEpoch / steps, config.epochs());
+                        Batches.Batch batch = batches.next();
+                        double loss = s.run(batch.images(), batch.labels(), lr);
+                        stepInEpoch++;
+                        if (!Double.isFinite(loss)) {
+                            throw diverged(loss, lr);
+                        }
+                        lossSum += loss * batch.rows();
+                        correct += countCorrect(s.output(), batch.labels());
+                        trained += batch.rows();
+                        listener.onStep(this);
+                    }
+                    double trainSeconds = (System.nanoTime() - start) * 1e-9;
+                    Evaluation eval = evaluate(s.workspace(), testBatches, config.loss());
+                    double seconds = (System.nanoTime() - start) * 1e-9;
+                    EpochStats stats = new EpochStats(epoch + 1, lossSum / train.size(),
+                            100.0 * correct / train.size(), eval.loss(), eval.accuracy(), trained / trainSeconds, seconds);
+                    history.add(stats);
+                    epoch++;
+                    stepInEpoch = 0;
+                    lossSum = 0;
+                    correct = 0;
+                    try {
+                        listener.onEpoch(stats, this);
+                    } finally {
+                        epoch--;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new History(history);
+        }
+
+        private TrainingDivergedException diverged(double loss, float lr) {
+            float[] chunk = new float[1 << 14];
+            Tensor p = net.parameters().flat();
+            for (long at = 0; at < net.parameters().count(); at += chunk.length) {
+                float[] part = at + chunk.length <= net.parameters().count() ? chunk
+                        : new float[(int) (net.parameters().count() - at)];
+                p.get(at, part);
+                for (float v : part) {
+                    if (!Float.isFinite(v)) {
+                        return TrainingDivergedException.badParameters(epoch + 1, stepInEpoch, steps, loss);
+                    }
+                }
+            }
+            return new TrainingDivergedException(epoch + 1, stepInEpoch, steps, loss, lr);
+        }
+
+        @Override
+        public Network network() {
+            return net;
+        }
+
+        @Override
+        public TrainingConfig config() {
+            return config;
+        }
+
+        @Override
+        public OptimizerState optimizerState() {
+            return step.optimizerState();
+        }
+
+        @Override
+        public int epoch() {
+            return epoch;
+        }
+
+        @Override
+        public int step() {
+            return stepInEpoch;
+        }
+
+        @Override
+        public int stepsPerEpoch() {
+            return steps;
+        }
+
+        @Override
+        public List<EpochStats> history() {
+            return List.copyOf(history);
+        }
+
+        @Override
+        public Checkpoint checkpoint() {
+            return new Checkpoint(epoch, stepInEpoch, step.optimizerState().steps(), lossSum, correct, history,
+                    Checkpoint.settings(config), null);
+        }
     }
 
     /** Loss and accuracy of {@code net} on {@code data}, in batches of {@code batchSize}, without gradients. */

@@ -2,7 +2,9 @@ package dev.pnn.train.fit;
 
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.exec.MemoryBudget;
 import dev.pnn.train.exec.Network;
+import dev.pnn.train.exec.Parameters;
 import dev.pnn.train.exec.Workspace;
 import dev.pnn.train.model.Fusions;
 import dev.pnn.train.model.Loss;
@@ -34,6 +36,9 @@ public final class TrainingStep implements AutoCloseable {
     public TrainingStep(Network net, Loss loss, Optimizer optimizer) {
         this.net = net;
         this.objective = Fusions.objective(net.model(), loss);
+        long bytes = Parameters.bytesFor(net.model());
+        MemoryBudget.require("training model " + net.model().widths() + " (its parameters, their gradients and "
+                + optimizer.stateBuffers() + " optimizer buffers)", Math.multiplyExact(bytes, 2L + optimizer.stateBuffers()));
         this.optimizer = optimizer;
         this.state = new OptimizerState(optimizer, net.parameters().flat());
         this.workspace = net.newWorkspace();

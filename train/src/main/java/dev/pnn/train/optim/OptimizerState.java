@@ -31,6 +31,22 @@ public final class OptimizerState implements AutoCloseable {
         return steps;
     }
 
+    /** The number of buffers. */
+    public int bufferCount() {
+        return buffers.length;
+    }
+
+    /**
+     * Sets the number of steps taken, when resuming from a checkpoint (whose buffers are copied
+     * into {@link #buffer(int)}); Adam's bias corrections depend on it.
+     */
+    public void restoreSteps(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+        }
+        this.steps = steps;
+    }
+
     /** Counts one more step and returns its number, starting at 1. */
     long advance() {
         return ++steps;

@@ -1,0 +1,33 @@
+package dev.pnn.train.fit;
+
+import dev.pnn.train.exec.Network;
+import dev.pnn.train.optim.OptimizerState;
+
+import java.util.List;
+
+/**
+ * A training run as its listeners see it between steps: where it is, and what a checkpoint
+ * needs to continue it bit for bit.
+ */
+public interface TrainingRun {
+
+    Network network();
+
+    TrainingConfig config();
+
+    OptimizerState optimizerState();
+
+    /** The epoch in progress, from 0; after the last epoch, {@code config().epochs()}. */
+    int epoch();
+
+    /** Steps done in the epoch in progress. */
+    int step();
+
+    int stepsPerEpoch();
+
+    /** The epochs finished so far. */
+    List<EpochStats> history();
+
+    /** The state to save to continue this run from here. */
+    Checkpoint checkpoint();
+}
