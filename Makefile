@@ -11,7 +11,7 @@ JVM_DIR  ?= /usr/lib/jvm
 PLATFORM := $(shell uname -s | tr '[:upper:]' '[:lower:]')-$(shell uname -m)
 NATIVE_LIB := native/build/$(PLATFORM)/libpnnkernels.so
 DATA_DIR := data/mnist
-TRAIN_JAR := train/target/pnn-train.jar
+PNN_JAR  := train/cli/target/pnn.jar
 BENCH_JAR := bench/target/benchmarks.jar
 ARGS ?=
 
@@ -35,13 +35,15 @@ JDK_MAJOR := $(if $(JDK),$(shell major() { $(jdk_major); }; major "$(JDK)"),0)
 MAVEN_JVM_OPTS := $(if $(filter-out 23,$(JDK_MAJOR)),--sun-misc-unsafe-memory-access=allow)
 MVN := JAVA_HOME="$(JDK)" MAVEN_OPTS="$(MAVEN_JVM_OPTS) $$MAVEN_OPTS" mvn -B -ntp -Dstyle.color=never -Dpnn.platform=$(PLATFORM)
 
-.PHONY: help jdk deps native bindings build test install data train bench clean
+.PHONY: help jdk deps native bindings build test install data train pnn example bench clean
 
 help:
 	@echo "make train [ARGS='--epochs 10']  install what is missing, fetch MNIST, build, train, print test accuracy"
+	@echo "make pnn ARGS='COMMAND ...'      run any pnn command: train, evaluate, predict, export (--help lists them)"
 	@echo "make test                        build native code, bindings and all modules; run every test"
 	@echo "make build                       native library + Maven package (tests skipped)"
-	@echo "make install                     build, then install the jars into ~/.m2 for other projects"
+	@echo "make install                     build, then install the jars (with sources and javadoc) into ~/.m2"
+	@echo "make example                     install, then build and run the example application in train/example"
 	@echo "make native                      build $(NATIVE_LIB)"
 	@echo "make bindings                    regenerate bindings/ with jextract (on PATH, or JEXTRACT=...)"
 	@echo "make deps                        install Debian's libopenblas-dev when missing (as root)"
@@ -125,9 +127,14 @@ data:
 	echo "fetched MNIST into $(DATA_DIR)"
 
 # ---- main job -------------------------------------------------------------------------------
+# The main job: pnn train, whose --data defaults to data/mnist (ARGS may name another folder).
 train: deps data jdk native
-	$(MVN) -q -DskipTests -pl train -am package
-	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(TRAIN_JAR) --data $(DATA_DIR) $(ARGS)
+	$(MVN) -q -DskipTests -pl train/cli -am package
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) train $(ARGS)
+
+pnn: jdk native
+	$(MVN) -q -DskipTests -pl train/cli -am package
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) $(ARGS)
 
 bench: jdk native
 	$(MVN) -q -DskipTests package

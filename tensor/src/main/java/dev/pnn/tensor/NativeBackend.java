@@ -77,6 +77,15 @@ public final class NativeBackend extends CheckedBackend {
         openblas_set_num_threads(threads);
     }
 
+    /**
+     * The most threads this OpenBLAS runs ({@code MAX_THREADS} in its configuration string);
+     * a larger count is silently cut to it by OpenBLAS.
+     */
+    public int maxThreads() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("MAX_THREADS=(\\d+)").matcher(openBlasConfig());
+        return m.find() ? Integer.parseInt(m.group(1)) : Integer.MAX_VALUE;
+    }
+
     /** OpenBLAS's build configuration, e.g. {@code OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64}. */
     public String openBlasConfig() {
         return cString(openblas_get_config());

@@ -143,7 +143,9 @@ public final class Idx {
                 return new GZIPInputStream(raw, 1 << 16);
             } catch (IOException e) {
                 raw.close();
-                throw new IdxFormatException(file, "gzip header", "a valid gzip stream", e.getMessage(), e);
+                throw new IdxFormatException(file, "gzip header", "a valid gzip stream (10 bytes or more)",
+                        e instanceof EOFException ? "the file ends inside it (" + Files.size(file) + " bytes)"
+                                : e.getMessage(), e);
             }
         }
         return raw;

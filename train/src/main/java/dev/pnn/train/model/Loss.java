@@ -26,6 +26,15 @@ public sealed interface Loss {
         return new Mse();
     }
 
+    /**
+     * The loss that fits {@code model}'s output: NLL after a LogSoftMax, MSE after a Sigmoid,
+     * cross-entropy on anything else (logits).
+     */
+    static Loss fitting(Model model) {
+        Layer last = model.layers().getLast();
+        return last instanceof LogSoftMax ? nll() : last instanceof Sigmoid ? mse() : crossEntropy();
+    }
+
     /** The mean loss of {@code output} against {@code labels}. */
     double value(Backend backend, Tensor output, IntVector labels);
 

@@ -71,6 +71,14 @@ class IdxTest {
         return Files.write(dir.resolve(name), content);
     }
 
+    @Test
+    void aGzipFileCutInsideItsHeaderSaysSo() throws IOException {
+        Path cut = write("short.gz", new byte[] {0x1f, (byte) 0x8b, 8});
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> Idx.readUnsignedBytes(cut, 3, arena));
+        assertEquals(cut + ": gzip header: expected a valid gzip stream (10 bytes or more), found the file ends "
+                + "inside it (3 bytes)", e.getMessage());
+    }
+
     private static byte[] gzip(byte[] content) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream z = new GZIPOutputStream(out)) {

@@ -1,7 +1,13 @@
 package dev.pnn.train.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pnn.tensor.NativeBackend;
+import dev.pnn.train.fit.TrainingConfig;
+import dev.pnn.train.io.ModelFile;
+import dev.pnn.train.model.Model;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,19 +15,22 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import dev.pnn.train.fit.TrainingConfig;
-import dev.pnn.train.model.Model;
-import dev.pnn.train.optim.LrSchedule;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import picocli.CommandLine;
+
 class MainTest {
 
-    private record Result(int exit, String out, String err) {}
+    record Result(int exit, String out, String err) {}
 
-    private static Result run(String... args) {
+    static final Path DATA = Path.of(System.getProperty("pnn.mnist.dir", "../../data/mnist"));
+
+    static Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
@@ -32,76 +41,147 @@ class MainTest {
     private static void usageError(String expected, String... args) {
         Result r = run(args);
         assertEquals(Main.USAGE, r.exit(), r.err());
-        assertTrue(r.err().contains(expected), "stderr '" + r.err() + "' lacks '" + expected + "'");
+        assertTrue(r.err().startsWith("error: ") && r.err().contains(expected), "stderr '" + r.err() + "' lacks '"
+                + expected + "'");
         assertTrue(r.err().contains("--help"), r.err());
         assertEquals("", r.out());
     }
 
+    private static void failure(String expected, String... args) {
+        Result r = run(args);
+        assertEquals(Main.FAILED, r.exit(), r.out() + r.err());
+        assertTrue(r.err().startsWith("error: ") && r.err().contains(expected), "stderr '" + r.err() + "' lacks '"
+                + expected + "'");
+        assertTrue(!r.err().contains("\tat "), "no stack trace without --verbose: " + r.err());
+    }
+
+    /** The options the README documents, command by command: adding or dropping one must show here. */
     @Test
-    void helpListsEveryOptionTheParserKnows() {
-        Result r = run("--help");
-        assertEquals(Main.OK, r.exit());
-        assertEquals(20, Options.KNOWN.size());
-        for (String name : Options.KNOWN.keySet()) {
-            assertTrue(r.out().contains("  --" + name + " "), "usage lacks --" + name);
+    void everyCommandHasItsDocumentedOptionsAndHelp() {
+        CommandLine cli = new CommandLine(new Main());
+        assertEquals(Set.of("train", "evaluate", "predict", "export", "help"), cli.getSubcommands().keySet());
+        assertEquals(new TreeSet<>(List.of("--data", "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
+                "--weight-decay", "--schedule", "--hidden", "--activation", "--loss", "--init", "--seed",
+                "--eval-batch-size", "--no-normalize", "--save", "--history", "--checkpoint-dir", "--checkpoint-every",
+                "--keep-checkpoints", "--resume", "--backend", "--threads", "--verbose", "--help", "--version")),
+                names(cli.getSubcommands().get("train")));
+        assertEquals(new TreeSet<>(List.of("--model", "--data", "--eval-batch-size", "--backend", "--threads",
+                "--verbose", "--help", "--version")), names(cli.getSubcommands().get("evaluate")));
+        assertEquals(new TreeSet<>(List.of("--model", "--idx", "--data", "--backend", "--threads", "--verbose",
+                "--help", "--version")), names(cli.getSubcommands().get("predict")));
+        assertEquals(new TreeSet<>(List.of("--model", "--format", "--output", "--help", "--version")),
+                names(cli.getSubcommands().get("export")));
+        for (String command : List.of("train", "evaluate", "predict", "export")) {
+            Result r = run(command, "--help");
+            assertEquals(Main.OK, r.exit());
+            for (String option : names(cli.getSubcommands().get(command))) {
+                assertTrue(r.out().contains(option), command + " --help lacks " + option);
+            }
         }
+        Result v = run("--version");
+        assertEquals(Main.OK, v.exit());
+        assertTrue(v.out().startsWith("panama-nn 0."), v.out());
     }
 
-    /** The command line's defaults are the library's: no option gives TrainingConfig.defaults(). */
-    @Test
-    void noOptionsGiveTheLibrarysDefaultConfiguration() throws Options.UsageException {
-        Options o = Options.parse();
-        assertEquals(TrainingConfig.defaults(), o.config());
-        assertEquals(Model.mnist(), o.model(784, 10));
-        String help = run("--help").out();
-        assertTrue(help.contains("[" + TrainingConfig.DEFAULT_EPOCHS + "]") && help.contains("[0.05; adam: 0.001]")
-                && help.contains("[128,64]") && help.contains("mean and std (0.1307, 0.3081)"), help);
-    }
-
-    @Test
-    void unknownAndMalformedOptionsAreUsageErrors() {
-        usageError("unknown option --epoch", "--epoch", "3");
-        usageError("--epochs needs a value", "--epochs");
-        usageError("--epochs takes a whole number, got 'ten'", "--epochs", "ten");
-        usageError("unexpected argument 'train'", "train");
-        usageError("--help takes no value", "--help=yes");
-        usageError("--seed is given twice", "--seed", "1", "--seed=2");
+    private static Set<String> names(CommandLine c) {
+        Set<String> s = new TreeSet<>();
+        c.getCommandSpec().options().forEach(o -> s.add(o.longestName()));
+        return s;
     }
 
     @Test
-    void outOfRangeValuesAreUsageErrors() {
-        usageError("--epochs must be between 1 and 100000, got 0", "--epochs", "0");
-        usageError("--batch-size must be between 1", "--batch-size=-5");
-        usageError("--lr must be in (0.0, 10.0], got -0.1", "--lr", "-0.1");
-        usageError("--lr must be in (0.0, 10.0], got NaN", "--lr", "NaN");
-        usageError("--momentum must be in [0.0, ", "--momentum", "1");
-        usageError("--weight-decay must be in [0.0, 1.0]", "--weight-decay", "-1e-4");
-        usageError("--hidden widths must be between 1 and 65536, got 0", "--hidden", "128,0");
-        usageError("--hidden takes widths separated by commas", "--hidden", "128;64");
-        usageError("--optimizer must be one of sgd, momentum, nesterov, adam, adamw, got 'rmsprop'",
+    void noOptionsGiveTheLibrarysDefaultConfiguration() {
+        TrainCommand t = new TrainCommand();
+        CommandLine c = new CommandLine(t);
+        c.parseArgs();
+        assertEquals(TrainingConfig.defaults(), t.config());
+        assertEquals(Model.mnist(), t.model(784, 10, t.widths()));
+    }
+
+    @Test
+    void badCommandLinesAreUsageErrors() {
+        usageError("a command is required");
+        usageError("Unknown options: '--epoch', '3'", "train", "--epoch", "3");
+        usageError("Missing required parameter for option '--epochs'", "train", "--epochs");
+        usageError("Invalid value for option '--epochs': 'ten' is not an int", "train", "--epochs", "ten");
+        usageError("--epochs: expected 1 to 100000, found 0", "train", "--epochs", "0");
+        usageError("--batch-size: expected 1 to 1048576, found -5", "train", "--batch-size=-5");
+        usageError("--lr: expected a number in [1.0E-10, 10.0] (smaller steps vanish in float32 weights), found -0.1",
+                "train", "--lr", "-0.1");
+        usageError("--lr: expected a number in [1.0E-10, 10.0]", "train", "--lr", "1e-320");
+        usageError("--lr: expected a number in [1.0E-10, 10.0]", "train", "--lr", "NaN");
+        usageError("--momentum: expected a number in [0, 1), found 1.0", "train", "--momentum", "1");
+        usageError("--hidden: expected widths from 1 to 65536, found 0", "train", "--hidden", "128,0");
+        usageError("--hidden: expected widths separated by commas", "train", "--hidden", "128;64");
+        usageError("--optimizer: expected one of sgd, momentum, nesterov, adam, adamw, found 'rmsprop'", "train",
                 "--optimizer", "rmsprop");
-        usageError("--activation: unknown activation 'tanh'", "--activation", "tanh");
-        usageError("--backend must be one of native, reference, got 'gpu'", "--backend", "gpu");
-        usageError("--threads must be between 1 and 1024", "--threads", "0");
+        usageError("--backend: expected native or reference, found 'gpu'", "train", "--backend", "gpu", "--epochs", "1");
+        usageError("--threads: expected 1 to " + NativeBackend.instance().maxThreads(), "train", "--threads", "1024",
+                "--epochs", "1");
+        usageError("--checkpoint-every: needs --checkpoint-dir", "train", "--checkpoint-every", "10");
+        usageError("--format: expected json or npz, found 'onnx'", "export", "--model", "m.npz", "--format", "onnx",
+                "-o", "x");
+        usageError("expected --idx N or picture files", "predict", "--model", "m.npz");
+    }
+
+    /** Every output is checked before training starts: a bad one costs nothing and loses nothing. */
+    @Test
+    void outputsAreCheckedBeforeTraining(@TempDir Path dir) throws Exception {
+        Path same = dir.resolve("same");
+        usageError("--history: expected a file of its own, found the same path as --save", "train", "--save",
+                same.toString(), "--history", same.toString());
+        failure("cannot read " + dir.resolve("missing/m.npz") + ": its folder", "train", "--save",
+                dir.resolve("missing/m.npz").toString());
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        failure(fifo + ": expected a regular file to write, found a special file", "train", "--save", fifo.toString());
+        failure(dir + ": expected a regular file to write, found a folder", "train", "--history", dir.toString());
+        failure("/sys/m.npz: permission denied (cannot create files in /sys)", "train", "--save", "/sys/m.npz", "--data", DATA.toString());
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        failure(file + ": expected a folder for --checkpoint-dir, found a file", "train", "--checkpoint-dir",
+                file.toString());
+        failure("cannot read " + dir.resolve("nothing.npz") + ": no such checkpoint (--resume)", "train", "--resume",
+                dir.resolve("nothing.npz").toString());
     }
 
     @Test
-    void missingDataNamesTheFileAndHowToFetchIt(@TempDir Path empty) {
-        Result r = run("--data", empty.toString(), "--epochs", "1");
-        assertEquals(Main.FAILED, r.exit());
-        assertTrue(r.err().contains("train-images-idx3-ubyte") && r.err().contains("make data"), r.err());
-    }
-
-    @Test
-    void aCorruptDataFileIsNamedAndNeverCrashes(@TempDir Path dir) throws IOException {
-        for (String name : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    void missingOrCorruptDataIsNamed(@TempDir Path dir) throws IOException {
+        failure("train-images-idx3-ubyte", "train", "--data", dir.toString(), "--epochs", "1");
+        assertTrue(run("train", "--data", dir.toString()).err().contains("make data"));
+        for (String name : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                "t10k-labels-idx1-ubyte"}) {
             Files.write(dir.resolve(name), new byte[] {0, 0, 8, 3, 0, 0});
         }
-        Result r = run("--data", dir.toString());
-        assertEquals(Main.FAILED, r.exit());
-        assertTrue(r.err().startsWith("error: " + dir.resolve("train-images-idx3-ubyte") + ": dimension sizes"),
-                r.err());
+        failure(dir.resolve("train-images-idx3-ubyte") + ": dimension sizes", "train", "--data", dir.toString());
+    }
+
+    /** Test images of another size than the training images: one line, exit 1. */
+    @Test
+    void imagesOfDifferentWidthsAreNamed(@TempDir Path dir) throws IOException {
+        idx(dir.resolve("train-images-idx3-ubyte"), 3, 28, 28);
+        idx(dir.resolve("t10k-images-idx3-ubyte"), 3, 20, 20);
+        labels(dir.resolve("train-labels-idx1-ubyte"), 3);
+        labels(dir.resolve("t10k-labels-idx1-ubyte"), 3);
+        failure("the test data has 400 features an example but model 784-128-64-10 takes 784", "train", "--data",
+                dir.toString(), "--epochs", "1");
+    }
+
+    private static void idx(Path file, int n, int h, int w) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16 + n * h * w);
+        b.putInt(0x0803).putInt(n).putInt(h).putInt(w);
+        Files.write(file, b.array());
+    }
+
+    private static void labels(Path file, int n) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + n);
+        b.putInt(0x0801).putInt(n);
+        Files.write(file, b.array());
+    }
+
+    @Test
+    void aModelTooLargeIsRefusedWithItsSize() {
+        failure("has 4347133962 parameters; at most 2147483647 fit one flat buffer", "train", "--data",
+                DATA.toString(), "--hidden", "65536,65536", "--epochs", "1");
     }
 
     /** In a child JVM, where OpenBLAS has not been loaded yet: pointed at a library that is not there. */
@@ -109,7 +189,7 @@ class MainTest {
     void missingOpenBlasIsAClearErrorWithAWayOut() throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Dpnn.openblas.path=/nonexistent/libopenblas.so.0",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--epochs", "1")
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "train", "--epochs", "1")
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
@@ -117,36 +197,100 @@ class MainTest {
         assertTrue(out.startsWith("error: Could not load OpenBLAS: -Dpnn.openblas.path=/nonexistent/libopenblas.so.0"),
                 out);
         assertTrue(out.contains("apt-get install libopenblas0") && out.contains("--backend reference"), out);
+        assertTrue(!out.contains("\tat "), out);
     }
 
+    /** Train, save, evaluate, predict a test image and a picture, export as JSON and check it with numpy. */
     @Test
-    void optionsBuildTheModelAndTheConfig() throws Options.UsageException {
-        Options o = Options.parse("--hidden=300,100", "--activation", "sigmoid", "--optimizer", "adamw",
-                "--weight-decay", "0.01", "--schedule", "step", "--epochs", "4");
-        assertEquals("784-300-100-10", o.model(784, 10).widths());
-        assertEquals("adamw, weight decay 0.01", o.config().optimizer().toString());
-        assertEquals(LrSchedule.stepDecay(0.001, 3, 0.5), o.config().schedule());
-        assertEquals(4, o.config().epochs());
-        Options mse = Options.parse("--loss", "mse", "--hidden", "none");
-        assertEquals("784-10 (Linear(784, 10), Sigmoid)", mse.model(784, 10).toString());
-    }
-
-    @Test
-    void trainsOneEpochOnMnistAndWritesTheHistory(@TempDir Path tmp) throws IOException {
-        Path history = tmp.resolve("history.json");
-        Path data = Path.of(System.getProperty("pnn.mnist.dir", "../data/mnist"));
-        Result r = run("--data", data.toString(), "--epochs", "1", "--history", history.toString());
+    void trainSaveEvaluatePredictExport(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("mnist.npz");
+        Path history = dir.resolve("history.json");
+        Result r = run("train", "--data", DATA.toString(), "--epochs", "1", "--history", history.toString(), "--save",
+                model.toString());
         assertEquals(Main.OK, r.exit(), r.err());
         assertTrue(r.out().contains("model    784-128-64-10"), r.out());
         assertTrue(r.out().matches("(?s).*epoch  1/1  loss \\d\\.\\d{4}  train  \\d\\d\\.\\d\\d%  test  \\d\\d\\.\\d\\d%.*"
                 + "samples/s  elapsed .*"), r.out());
-        String json = Files.readString(history);
-        assertTrue(json.startsWith("{\"epochs\": [\n  {\"epoch\": 1, \"train_loss\": "), json);
-        for (String key : new String[] {"train_accuracy", "test_loss", "test_accuracy", "samples_per_second",
-                "seconds"}) {
-            assertTrue(json.contains("\"" + key + "\": "), json);
-        }
         double accuracy = Double.parseDouble(r.out().replaceAll("(?s).*test accuracy: ([0-9.]+)%.*", "$1"));
         assertTrue(accuracy > 90, r.out());
+        String json = Files.readString(history);
+        assertTrue(json.startsWith("{\"epochs\": [\n  {\"epoch\": 1, \"train_loss\": "), json);
+        assertEquals(accuracy, (double) ModelFile.info(model).training().get("final_accuracy"), 0.005);
+
+        Result e = run("evaluate", "--model", model.toString(), "--data", DATA.toString());
+        assertEquals(Main.OK, e.exit(), e.err());
+        assertTrue(e.out().contains(String.format(java.util.Locale.ROOT, "accuracy %.2f%%", accuracy)), e.out());
+        assertTrue(e.out().contains("confusion matrix (rows: true class, columns: predicted):"), e.out());
+        assertTrue(e.out().matches("(?s).*\\n  7 +\\d+\\.\\d\\d% \\(\\d+ of 1028\\).*"), e.out());
+
+        Result p = run("predict", "--model", model.toString(), "--data", DATA.toString(), "--idx", "0");
+        assertEquals(Main.OK, p.exit(), p.err());
+        assertTrue(p.out().startsWith("test image 0 (label 7): 7\n  7 "), p.out());
+        assertEquals(3 + 28, p.out().lines().count() - 1, p.out());
+
+        // test image 0 (a 7) drawn black on white, three times larger and off-centre: preprocessing undoes all that
+        Path png = dir.resolve("seven.png");
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(120, 100,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = img.createGraphics();
+        g.setColor(java.awt.Color.WHITE);
+        g.fillRect(0, 0, 120, 100);
+        g.dispose();
+        var images = dev.pnn.train.data.Idx.readUnsignedBytes(DATA.resolve("t10k-images-idx3-ubyte"), 3,
+                java.lang.foreign.Arena.ofAuto());
+        for (int i = 0; i < 784; i++) {
+            int v = 255 - images.get(0, i);
+            for (int dy = 0; dy < 3; dy++) {
+                for (int dx = 0; dx < 3; dx++) {
+                    img.setRGB(10 + 3 * (i % 28) + dx, 5 + 3 * (i / 28) + dy, v << 16 | v << 8 | v);
+                }
+            }
+        }
+        javax.imageio.ImageIO.write(img, "png", png.toFile());
+        Result pic = run("predict", "--model", model.toString(), png.toString());
+        assertEquals(Main.OK, pic.exit(), pic.err());
+        assertTrue(pic.out().startsWith(png + ": 7\n"), pic.out());
+        failure(dir.resolve("nothing.png") + ": no such file", "predict", "--model", model.toString(),
+                dir.resolve("nothing.png").toString());
+        failure(history + ": expected an image that Java reads", "predict", "--model", model.toString(),
+                history.toString());
+
+        Path exported = dir.resolve("params.json");
+        assertEquals(Main.OK, run("export", "--model", model.toString(), "--format", "json", "-o",
+                exported.toString()).exit());
+        Path again = dir.resolve("again.npz");
+        assertEquals(Main.OK, run("export", "--model", model.toString(), "--format", "npz", "-o", again.toString())
+                .exit());
+        try (var a = ModelFile.load(model, NativeBackend.instance()); var b = ModelFile.load(again,
+                NativeBackend.instance())) {
+            assertArrayEquals(a.network().parameters().flat().toArray(), b.network().parameters().flat().toArray());
+        }
+        // numpy computes the same predictions from the JSON export: (out, in) weights, y = W x + b
+        String script = """
+                import json, sys, numpy as np
+                p = json.load(open(sys.argv[1]))
+                assert sorted(p) == ["param_%d" % i for i in range(6)], sorted(p)
+                W = [np.array(p["param_%d" % (2 * i)], dtype=np.float32) for i in range(3)]
+                b = [np.array(p["param_%d" % (2 * i + 1)], dtype=np.float32) for i in range(3)]
+                assert [w.shape for w in W] == [(128, 784), (64, 128), (10, 64)], [w.shape for w in W]
+                raw = open(sys.argv[2], "rb").read()
+                x = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 784)[:200].astype(np.float32)
+                x = (x / 255 - 0.1307) / 0.3081
+                for i in range(3):
+                    x = x @ W[i].T + b[i]
+                    if i < 2:
+                        x = np.maximum(x, 0)
+                print(" ".join(str(int(v)) for v in x.argmax(axis=1)))
+                """;
+        Process py = new ProcessBuilder("/usr/bin/python3", "-c", script, exported.toString(),
+                DATA.resolve("t10k-images-idx3-ubyte").toString()).redirectErrorStream(true).start();
+        String pyOut = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, py.waitFor(), "python3 with numpy (Debian's python3-numpy, which .ci/run installs): " + pyOut);
+        try (var m = ModelFile.load(model, NativeBackend.instance())) {
+            int[] ours = dev.pnn.train.fit.Trainer.predict(m.network(), images, m.info().normalization(), 1000);
+            String expected = java.util.Arrays.stream(ours).limit(200).mapToObj(Integer::toString)
+                    .collect(java.util.stream.Collectors.joining(" "));
+            assertEquals(expected, pyOut);
+        }
     }
 }
