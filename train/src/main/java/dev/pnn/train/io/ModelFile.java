@@ -213,7 +213,7 @@ public final class ModelFile {
         JsonObject o = new JsonObject();
         o.addProperty("format", FORMAT);
         o.addProperty("format_version", FORMAT_VERSION);
-        o.add("model", model.spec().toJsonTree());
+        o.add("model", JsonParser.parseString(model.spec().toJson()));
         JsonObject norm = new JsonObject();
         norm.addProperty("mean", info.normalization().mean());
         norm.addProperty("std", info.normalization().std());
@@ -265,7 +265,7 @@ public final class ModelFile {
             if (spec == null) {
                 throw new IllegalArgumentException("no \"model\" field");
             }
-            model = ModelSpec.fromJsonTree(spec).toModel(types);
+            model = ModelSpec.fromJson(spec.toString()).toModel(types);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file, MODEL_JSON + ": model", "a valid model spec", e.getMessage(), e);
         }

@@ -74,8 +74,7 @@ public record ModelSpec(Shape input, List<LayerSpec> layers) {
         return GSON.toJson(toJsonTree());
     }
 
-    /** This spec as a JSON object, to embed in a larger document. */
-    public JsonObject toJsonTree() {
+    private JsonObject toJsonTree() {
         JsonObject root = new JsonObject();
         JsonArray dims = new JsonArray();
         for (int d : input.dims()) {
@@ -114,8 +113,7 @@ public record ModelSpec(Shape input, List<LayerSpec> layers) {
         return fromJsonTree(root);
     }
 
-    /** Reads a spec from a JSON tree, as {@link #fromJson} does. */
-    public static ModelSpec fromJsonTree(JsonElement root) {
+    private static ModelSpec fromJsonTree(JsonElement root) {
         if (!root.isJsonObject()) {
             throw new IllegalArgumentException("model spec: expected a JSON object, found " + kind(root));
         }

@@ -12,6 +12,8 @@ import java.util.List;
 /** Run in a child JVM by {@link KillDuringSaveTest}: saves a large model over one file, again and again. */
 public final class SaveLoop {
 
+    private SaveLoop() {}
+
     static final Model MODEL = Model.mlp(784, List.of(2048, 2048), 10, Activation.RELU);
 
     public static void main(String[] args) throws Exception {

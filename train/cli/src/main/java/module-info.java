@@ -1,0 +1,9 @@
+/** The {@code pnn} command line. */
+module dev.pnn.cli {
+    requires dev.pnn.train;
+    requires info.picocli;
+    requires com.google.gson;
+    requires java.desktop;
+
+    opens dev.pnn.train.cli to info.picocli;
+}
