@@ -4,8 +4,9 @@ import java.lang.management.ManagementFactory;
 import java.util.Locale;
 
 /**
- * Refuses, with the size it needs, an allocation larger than this machine's physical memory:
- * off-heap memory beyond it is not an exception but a process killed by the operating system.
+ * Refuses, with the size it needs, an allocation larger than the memory this machine has
+ * available: off-heap memory beyond it is not an exception but a process killed by the
+ * operating system (allocations are zeroed, so every page is touched at once).
  */
 public final class MemoryBudget {
 
@@ -20,14 +21,41 @@ public final class MemoryBudget {
     }
 
     /**
-     * @throws IllegalArgumentException when {@code bytes} exceed the physical memory, naming
-     *                                  {@code what}, the size it needs and the size there is
+     * Memory that can be had now without swapping: Linux's {@code MemAvailable}, else the free
+     * memory the JVM reports, else -1.
+     */
+    public static long availableBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or not readable: ask the JVM
+        }
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getFreeMemorySize();
+        }
+        return -1;
+    }
+
+    /** Below this, a buffer is allocated without asking: the check itself costs a file read. */
+    private static final long CHECKED = 64L << 20;
+
+    /**
+     * @throws IllegalArgumentException when {@code bytes} exceed the memory that can be had now
+     *                                  (checked from 64 MiB up), naming {@code what}, the size
+     *                                  it needs and the size there is
      */
     public static void require(String what, long bytes) {
-        long total = physicalBytes();
-        if (total > 0 && bytes > total) {
-            throw new IllegalArgumentException(what + " needs " + gib(bytes) + "; this machine has " + gib(total)
-                    + " of memory");
+        if (bytes < CHECKED) {
+            return;
+        }
+        long available = availableBytes();
+        if (available > 0 && bytes > available) {
+            throw new IllegalArgumentException(what + " needs " + gib(bytes) + "; this machine has " + gib(available)
+                    + " of memory available (" + gib(physicalBytes()) + " in all)");
         }
     }
 

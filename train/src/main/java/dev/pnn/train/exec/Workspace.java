@@ -307,7 +307,13 @@ public final class Workspace implements AutoCloseable {
                 offsets[i] = floats;
                 floats = Math.addExact(floats, (shapes[i].size() + perLine - 1) / perLine * perLine);
             }
-            Tensor block = allocate(new Shape(Math.toIntExact(floats)));
+            MemoryBudget.require("a batch of " + rows + " through model " + model.widths(), floats * Float.BYTES);
+            if (floats > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("a batch of " + rows + " through model " + model.widths() + " needs "
+                        + floats + " floats of activations; at most " + Integer.MAX_VALUE + " fit one buffer: use "
+                        + "smaller batches");
+            }
+            Tensor block = allocate(new Shape((int) floats));
             Tensor[] views = new Tensor[shapes.length];
             for (int i = 0; i < shapes.length; i++) {
                 views[i] = block.view(offsets[i], shapes[i]);

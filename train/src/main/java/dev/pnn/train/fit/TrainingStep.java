@@ -37,8 +37,9 @@ public final class TrainingStep implements AutoCloseable {
         this.net = net;
         this.objective = Fusions.objective(net.model(), loss);
         long bytes = Parameters.bytesFor(net.model());
-        MemoryBudget.require("training model " + net.model().widths() + " (its parameters, their gradients and "
-                + optimizer.stateBuffers() + " optimizer buffers)", Math.multiplyExact(bytes, 2L + optimizer.stateBuffers()));
+        MemoryBudget.require("training model " + net.model().widths() + " (the gradients and "
+                + optimizer.stateBuffers() + " optimizer buffers of its parameters)",
+                Math.multiplyExact(bytes, 1L + optimizer.stateBuffers()));
         this.optimizer = optimizer;
         this.state = new OptimizerState(optimizer, net.parameters().flat());
         this.workspace = net.newWorkspace();

@@ -268,10 +268,18 @@ class NetworkTest {
         assertTrue(e.getMessage().contains("has 4347133962 parameters; at most 2147483647 fit one flat buffer"),
                 e.getMessage());
         long physical = MemoryBudget.physicalBytes();
-        assertTrue(physical > 1L << 30, "physical memory " + physical);
+        long available = MemoryBudget.availableBytes();
+        assertTrue(physical > 1L << 30 && available > 0 && available <= physical, physical + ", " + available);
         e = assertThrows(IllegalArgumentException.class, () -> MemoryBudget.require("a test", physical + 1));
-        assertTrue(e.getMessage().startsWith("a test needs ") && e.getMessage().contains("; this machine has "),
-                e.getMessage());
+        assertTrue(e.getMessage().startsWith("a test needs ") && e.getMessage().contains("; this machine has ")
+                && e.getMessage().contains("of memory available"), e.getMessage());
         MemoryBudget.require("a small thing", 1 << 20);
+        // activations are checked too: a batch of 60,000 through a 65536-wide layer needs about 31 GB
+        try (Network wide = Network.zeros(Model.mlp(784, List.of(65536), 10, dev.pnn.train.model.Activation.RELU),
+                NativeBackend.instance()); Workspace ws = wide.newWorkspace()) {
+            Tensor batch = Tensor.allocate(arena, 60_000, 784);
+            e = assertThrows(IllegalArgumentException.class, () -> ws.forward(batch));
+            assertTrue(e.getMessage().startsWith("a batch of 60000 through model 784-65536-10 needs "), e.getMessage());
+        }
     }
 }

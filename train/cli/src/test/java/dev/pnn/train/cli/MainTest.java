@@ -184,6 +184,15 @@ class MainTest {
                 DATA.toString(), "--hidden", "65536,65536", "--epochs", "1");
     }
 
+    /** Buffers beyond this machine's memory are refused with their size, not left to the kernel's OOM killer. */
+    @Test
+    void aBatchTooLargeForMemoryIsRefusedWithItsSize() {
+        failure("a batch of 60000 through model 784-65536-10 needs ", "train", "--data", DATA.toString(), "--hidden",
+                "65536", "--batch-size", "60000", "--epochs", "1");
+        assertTrue(Errors.describe(new OutOfMemoryError("Java heap space")).startsWith("out of memory (Java heap "
+                + "space): a smaller model or batch needs less"));
+    }
+
     /** In a child JVM, where OpenBLAS has not been loaded yet: pointed at a library that is not there. */
     @Test
     void missingOpenBlasIsAClearErrorWithAWayOut() throws Exception {
