@@ -30,9 +30,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "a model file (.npz)")
     Path model;
 
-    @Option(names = "--data", defaultValue = "data/mnist", paramLabel = "DIR",
-            description = "folder with the four MNIST IDX files  [default: ${DEFAULT-VALUE}]")
-    Path data;
+    @Mixin
+    DataOption data;
 
     @Option(names = "--eval-batch-size", defaultValue = "1000", paramLabel = "N",
             description = "examples per batch  [default: ${DEFAULT-VALUE}]")
@@ -50,7 +49,7 @@ final class EvaluateCommand implements Callable<Integer> {
         Backend backend = backendOptions.open(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         try (ModelFile.Loaded m = ModelFile.load(model, backend); Arena arena = Arena.ofShared()) {
-            Dataset test = Mnist.load(data, arena).test();
+            Dataset test = Mnist.load(data.dir, arena).test();
             Evaluation e = Trainer.evaluate(m.network(), test, Loss.fitting(m.network().model()),
                     m.info().normalization(), batch);
             int[] predicted = Trainer.predict(m.network(), test.images(), m.info().normalization(), batch);
@@ -65,7 +64,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 }
             }
             out.printf(Locale.ROOT, "model    %s (%s)%n", model, m.network().model().widths());
-            out.printf(Locale.ROOT, "test     %,d images from %s%n", test.size(), data);
+            out.printf(Locale.ROOT, "test     %,d images from %s%n", test.size(), data.dir);
             out.printf(Locale.ROOT, "loss     %.4f%naccuracy %.2f%% (%,d of %,d)%n", e.loss(), e.accuracy(),
                     e.correct(), e.total());
             if (nan > 0) {

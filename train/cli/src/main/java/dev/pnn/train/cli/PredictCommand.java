@@ -37,9 +37,8 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--idx", paramLabel = "N", split = ",", description = "index (or indices) of test-set images")
     List<Integer> indices = new ArrayList<>();
 
-    @Option(names = "--data", defaultValue = "data/mnist", paramLabel = "DIR",
-            description = "folder with the MNIST IDX files, for --idx  [default: ${DEFAULT-VALUE}]")
-    Path data;
+    @Mixin
+    DataOption data;
 
     @Parameters(paramLabel = "IMAGE", arity = "0..*", description = "picture files of digits")
     List<Path> images = new ArrayList<>();
@@ -62,7 +61,7 @@ final class PredictCommand implements Callable<Integer> {
             }
             if (!indices.isEmpty()) {
                 try (Arena arena = Arena.ofShared()) {
-                    Dataset test = Mnist.load(data, arena).test();
+                    Dataset test = Mnist.load(data.dir, arena).test();
                     for (int idx : indices) {
                         if (idx < 0 || idx >= test.size()) {
                             throw new CommandLine.ParameterException(spec.commandLine(), "--idx: expected 0 to "

@@ -67,9 +67,8 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", defaultValue = "data/mnist", paramLabel = "DIR",
-            description = "folder with the four MNIST IDX files, raw or .gz  [default: ${DEFAULT-VALUE}]")
-    Path data;
+    @Mixin
+    DataOption data;
 
     @Option(names = "--epochs", defaultValue = "" + DEFAULT_EPOCHS, paramLabel = "N",
             description = "passes over the training set (the total, when resuming)  [default: ${DEFAULT-VALUE}]")
@@ -165,7 +164,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (Arena arena = Arena.ofShared()) {
-            Mnist mnist = Mnist.load(data, arena);
+            Mnist mnist = Mnist.load(data.dir, arena);
             Model model = model(mnist.train().features(), mnist.train().classes(), widths);
             ModelInfo info = info(config, mnist.train().classes(), Double.NaN);
             Checkpoint from = checkpoint == null ? null : Checkpoint.read(checkpoint);
@@ -178,7 +177,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "model    %s, %,d parameters, init %s, seed %d%n", model,
                         model.parameterCount(), initScheme(), seed);
                 out.printf(Locale.ROOT, "backend  %s%n", BackendOptions.describe(backend));
-                out.printf(Locale.ROOT, "data     %s: %,d training and %,d test images, %s%n", data,
+                out.printf(Locale.ROOT, "data     %s: %,d training and %,d test images, %s%n", data.dir,
                         mnist.train().size(), mnist.test().size(), config.normalization());
                 out.printf(Locale.ROOT, "training %d epochs, batch %d, %s, lr %s, loss %s%n", config.epochs(),
                         config.batchSize(), config.optimizer(), config.schedule(), config.loss());
@@ -351,7 +350,7 @@ final class TrainCommand implements Callable<Integer> {
         t.put("schedule", config.schedule().toString());
         t.put("loss", config.loss().toString());
         t.put("seed", config.seed());
-        t.put("data", data.toString());
+        t.put("data", data.dir.toString());
         if (!Double.isNaN(accuracy)) {
             t.put("final_accuracy", accuracy);
         }
