@@ -6,8 +6,10 @@
 module dev.pnn.train {
     requires transitive dev.pnn.tensor;
     requires com.google.gson;
+    requires de.siegmar.fastcsv;
     requires jdk.management;
 
+    exports dev.pnn.train.classic;
     exports dev.pnn.train.data;
     exports dev.pnn.train.exec;
     exports dev.pnn.train.fit;

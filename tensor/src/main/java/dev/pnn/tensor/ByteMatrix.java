@@ -61,6 +61,12 @@ public final class ByteMatrix {
         MemorySegment.copy(src, from, segment, ValueLayout.JAVA_BYTE, offset, length);
     }
 
+    /** Copies {@code dst.length} bytes starting at row-major element {@code offset} into {@code dst}. */
+    public void read(long offset, byte[] dst) {
+        Objects.checkFromIndexSize(offset, dst.length, shape.size());
+        MemorySegment.copy(segment, ValueLayout.JAVA_BYTE, offset, dst, 0, dst.length);
+    }
+
     /** The memory behind this matrix, for interop. */
     public MemorySegment segment() {
         return segment;

@@ -68,6 +68,14 @@ public final class DoubleModel {
             total += switch (loss) {
                 case Loss.Nll n -> -h[r][labels[r]];
                 case Loss.CrossEntropy c -> -logSoftmax(new double[][] {h[r]})[0][labels[r]];
+                case Loss.Quadratic q -> {
+                    double s = 0;
+                    for (int c = 0; c < h[r].length; c++) {
+                        double d = h[r][c] - (c == labels[r] ? 1 : 0);
+                        s += d * d;
+                    }
+                    yield s / 2;
+                }
                 case Loss.Mse m -> {
                     double s = 0;
                     for (int c = 0; c < h[r].length; c++) {

@@ -58,6 +58,12 @@ class GradientCheckTest {
         checkAgainstDoublePrecision(sigmoid, Loss.mse(), Init.HE_NORMAL);
     }
 
+    /** Nielsen's 784-30-10 sigmoid network with his quadratic cost. */
+    @Test
+    void sigmoidNetworkWithTheQuadraticCostMatchesDoublePrecisionFiniteDifferences() {
+        checkAgainstDoublePrecision(Model.sigmoid30(), Loss.quadratic(), Init.PYTORCH_DEFAULT);
+    }
+
     @Test
     void crossEntropyOnLogitsMatchesDoublePrecisionFiniteDifferences() {
         Model logits = new Model(784, List.of(new Linear(784, 64), new ReLU(), new Linear(64, 10)));

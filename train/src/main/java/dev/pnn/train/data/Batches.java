@@ -10,7 +10,7 @@ import java.lang.foreign.Arena;
 
 /**
  * Mini-batches of a {@link Dataset}: images gathered by the backend's gather kernel (scaled and
- * normalized on the way) and their labels, in the order of an index that is shuffled at the
+ * normalized on the way), or rows of a table copied as they are, and their labels, in the order of an index that is shuffled at the
  * start of every epoch (seeded: the same seed and epoch give the same order). The last, partial
  * batch is included. Batch buffers are allocated once per batch size (two: full and the
  * remainder, in {@link BatchBuffers}), so steady-state iteration allocates nothing. Owns its
@@ -34,6 +34,8 @@ public final class Batches implements AutoCloseable {
     private final boolean shuffle;
     private final IntVector order;
     private final BatchBuffers<Batch> buffers;
+    /** One row of a table, on its way into a batch. */
+    private final float[] row;
     private int next;
 
     /**
@@ -57,6 +59,7 @@ public final class Batches implements AutoCloseable {
         this.buffers = new BatchBuffers<>(2, (a, rows) -> new Batch(Tensor.allocate(a, rows, data.features()),
                 IntVector.allocate(a, rows)));
         this.next = data.size();
+        this.row = new float[data.features()];
     }
 
     /** Batches an epoch: the last one may be partial. */
@@ -105,7 +108,15 @@ public final class Batches implements AutoCloseable {
         }
         int rows = Math.min(batchSize, data.size() - next);
         Batch b = buffers.get(rows);
-        backend.gatherRows(data.images(), order, next, normalization.scale(), normalization.shift(), b.images());
+        if (data.isImages()) {
+            backend.gatherRows(data.images(), order, next, normalization.scale(), normalization.shift(), b.images());
+        } else {
+            int cols = data.features();
+            for (int r = 0; r < rows; r++) {
+                data.table().get((long) order.get(next + r) * cols, row);
+                b.images().set((long) r * cols, row);
+            }
+        }
         IntVector labels = data.labels();
         for (int r = 0; r < rows; r++) {
             b.labels().set(r, labels.get(order.get(next + r)));

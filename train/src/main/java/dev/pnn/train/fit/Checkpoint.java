@@ -80,6 +80,8 @@ public record Checkpoint(int epoch, int step, long optimizerSteps, double lossSu
             s.addProperty("epoch", e.epoch());
             s.addProperty("train_loss", e.trainLoss());
             s.addProperty("train_accuracy", e.trainAccuracy());
+            s.addProperty("validation_loss", e.validationLoss());
+            s.addProperty("validation_accuracy", e.validationAccuracy());
             s.addProperty("test_loss", e.testLoss());
             s.addProperty("test_accuracy", e.testAccuracy());
             s.addProperty("samples_per_second", e.samplesPerSecond());
@@ -104,7 +106,8 @@ public record Checkpoint(int epoch, int step, long optimizerSteps, double lossSu
             for (JsonElement e : o.getAsJsonArray("history")) {
                 JsonObject s = e.getAsJsonObject();
                 history.add(new EpochStats(s.get("epoch").getAsInt(), s.get("train_loss").getAsDouble(),
-                        s.get("train_accuracy").getAsDouble(), s.get("test_loss").getAsDouble(),
+                        s.get("train_accuracy").getAsDouble(), number(s.get("validation_loss")),
+                        number(s.get("validation_accuracy")), s.get("test_loss").getAsDouble(),
                         s.get("test_accuracy").getAsDouble(), s.get("samples_per_second").getAsDouble(),
                         s.get("seconds").getAsDouble()));
             }
@@ -115,6 +118,11 @@ public record Checkpoint(int epoch, int step, long optimizerSteps, double lossSu
             throw new ModelFileException(file, JSON, "epoch, step, optimizer_steps, loss_sum, correct, settings and "
                     + "history", "a malformed entry (" + e + ")", e);
         }
+    }
+
+    /** A number as Gson writes it; NaN (written as the string "NaN") comes back as NaN. */
+    private static double number(JsonElement e) {
+        return e == null || e.isJsonNull() ? Double.NaN : e.getAsDouble();
     }
 
     /** Copies the optimizer's buffers and step count from {@link #file()} into {@code state}. */

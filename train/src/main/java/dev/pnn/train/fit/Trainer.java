@@ -50,7 +50,17 @@ public final class Trainer {
     /** As {@link #fit(Network, Dataset, Dataset, TrainingConfig, Consumer)}, with a listener that hears of every step too. */
     public static History fit(Network net, Dataset train, Dataset test, TrainingConfig config,
                               TrainingListener listener) {
-        return new Run(net, train, test, config, listener).run(null);
+        return fit(net, train, null, test, config, listener);
+    }
+
+    /**
+     * Trains on {@code train}, evaluating on {@code validation} (held out from the training data;
+     * null for none) and on {@code test} after every epoch. Listeners such as
+     * {@link EarlyStopping} act on the validation figures.
+     */
+    public static History fit(Network net, Dataset train, Dataset validation, Dataset test, TrainingConfig config,
+                              TrainingListener listener) {
+        return new Run(net, train, validation, test, config, listener).run(null);
     }
 
     /**
@@ -73,13 +83,14 @@ public final class Trainer {
             throw new IllegalArgumentException("the checkpoint " + from.file() + " is at the end of epoch "
                     + from.epoch() + "; --epochs " + config.epochs() + " is the total, so nothing is left to train");
         }
-        return new Run(net, train, test, config, listener).run(from);
+        return new Run(net, train, null, test, config, listener).run(from);
     }
 
     /** One run of the training loop, as its listeners see it. */
     private static final class Run implements TrainingRun {
         private final Network net;
         private final Dataset train;
+        private final Dataset validation;
         private final Dataset test;
         private final TrainingConfig config;
         private final TrainingListener listener;
@@ -90,12 +101,19 @@ public final class Trainer {
         private int steps;
         private double lossSum;
         private long correct;
+        private String stopped;
+        private int bestEpoch;
 
-        Run(Network net, Dataset train, Dataset test, TrainingConfig config, TrainingListener listener) {
+        Run(Network net, Dataset train, Dataset validation, Dataset test, TrainingConfig config,
+            TrainingListener listener) {
             checkFits(net.model(), train, "training");
             checkFits(net.model(), test, "test");
+            if (validation != null) {
+                checkFits(net.model(), validation, "validation");
+            }
             this.net = net;
             this.train = train;
+            this.validation = validation;
             this.test = test;
             this.config = config;
             this.listener = listener;
@@ -106,7 +124,9 @@ public final class Trainer {
                  Batches batches = new Batches(train, config.batchSize(), config.normalization(), net.backend(),
                          config.seed(), true);
                  Batches testBatches = new Batches(test, config.evalBatchSize(), config.normalization(),
-                         net.backend(), 0, false)) {
+                         net.backend(), 0, false);
+                 Batches validationBatches = validation == null ? null : new Batches(validation,
+                         config.evalBatchSize(), config.normalization(), net.backend(), 0, false)) {
                 step = s;
                 steps = batches.batchCount();
                 int first = 0;
@@ -143,9 +163,13 @@ public final class Trainer {
                     }
                     double trainSeconds = (System.nanoTime() - start) * 1e-9;
                     Evaluation eval = evaluate(s.workspace(), testBatches, config.loss());
+                    Evaluation val = validationBatches == null ? null
+                            : evaluate(s.workspace(), validationBatches, config.loss());
                     double seconds = (System.nanoTime() - start) * 1e-9;
                     EpochStats stats = new EpochStats(epoch + 1, lossSum / train.size(),
-                            100.0 * correct / train.size(), eval.loss(), eval.accuracy(), trained / trainSeconds, seconds);
+                            100.0 * correct / train.size(), val == null ? Double.NaN : val.loss(),
+                            val == null ? Double.NaN : val.accuracy(), eval.loss(), eval.accuracy(),
+                            trained / trainSeconds, seconds);
                     history.add(stats);
                     epoch++;
                     stepInEpoch = 0;
@@ -156,11 +180,14 @@ public final class Trainer {
                     } finally {
                         epoch--;
                     }
+                    if (stopped != null) {
+                        break;
+                    }
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return new History(history);
+            return new History(history, stopped, bestEpoch);
         }
 
         private TrainingDivergedException diverged(double loss, float lr) {
@@ -212,6 +239,12 @@ public final class Trainer {
         @Override
         public List<EpochStats> history() {
             return List.copyOf(history);
+        }
+
+        @Override
+        public void stop(String reason, int bestEpoch) {
+            this.stopped = reason;
+            this.bestEpoch = bestEpoch;
         }
 
         @Override

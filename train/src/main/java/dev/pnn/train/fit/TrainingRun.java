@@ -30,4 +30,10 @@ public interface TrainingRun {
 
     /** The state to save to continue this run from here. */
     Checkpoint checkpoint();
+
+    /**
+     * Ends the run after the epoch in progress (from {@link TrainingListener#onEpoch}: now),
+     * recording why and which epoch's weights the network holds (0: the last one's).
+     */
+    void stop(String reason, int bestEpoch);
 }

@@ -79,6 +79,7 @@ public final class Fusions {
                 yield new Objective(n, ce);
             }
             case Loss.Mse mse -> new Objective(n, mse);
+            case Loss.Quadratic q -> new Objective(n, q);
         };
     }
 

@@ -27,12 +27,21 @@ public sealed interface Loss {
     }
 
     /**
-     * The loss that fits {@code model}'s output: NLL after a LogSoftMax, MSE after a Sigmoid,
+     * The quadratic cost of Nielsen's {@code network.py}: {@code (1/2) sum_c (a_c - y_c)^2} per
+     * example, averaged over the batch, against one-hot targets; its gradient is
+     * {@code (a - y) / rows}. It is {@link #mse()} times half the number of classes.
+     */
+    static Loss quadratic() {
+        return new Quadratic();
+    }
+
+    /**
+     * The loss that fits {@code model}'s output: NLL after a LogSoftMax, quadratic after a Sigmoid,
      * cross-entropy on anything else (logits).
      */
     static Loss fitting(Model model) {
         Layer last = model.layers().getLast();
-        return last instanceof LogSoftMax ? nll() : last instanceof Sigmoid ? mse() : crossEntropy();
+        return last instanceof LogSoftMax ? nll() : last instanceof Sigmoid ? quadratic() : crossEntropy();
     }
 
     /** The mean loss of {@code output} against {@code labels}. */
@@ -74,6 +83,26 @@ public sealed interface Loss {
         @Override
         public String toString() {
             return "cross-entropy";
+        }
+    }
+
+    /** Half the squared error summed over classes, averaged over examples. */
+    record Quadratic() implements Loss {
+        @Override
+        public double value(Backend backend, Tensor output, IntVector labels) {
+            return backend.mseOneHot(output, labels) * output.cols() / 2;
+        }
+
+        @Override
+        public double valueAndGradient(Backend backend, Tensor output, IntVector labels, Tensor dOutput) {
+            double mse = backend.mseOneHot(output, labels, dOutput);
+            backend.scale(output.cols() / 2f, dOutput);
+            return mse * output.cols() / 2;
+        }
+
+        @Override
+        public String toString() {
+            return "quadratic";
         }
     }
 

@@ -101,6 +101,16 @@ public final class Model {
         return mlp(784, MNIST_HIDDEN, 10, Activation.RELU);
     }
 
+    /** Softmax regression: one Linear layer 784-10 and LogSoftMax. */
+    public static Model softmax() {
+        return mlp(784, List.of(), 10, Activation.RELU);
+    }
+
+    /** Nielsen's network: 784-30-10, Sigmoid after both Linear layers (train it with {@link Loss#quadratic()}). */
+    public static Model sigmoid30() {
+        return new Model(784, List.of(new Linear(784, 30), new Sigmoid(), new Linear(30, 10), new Sigmoid()));
+    }
+
     /** The shape of one input sample. */
     public Shape input() {
         return input;
