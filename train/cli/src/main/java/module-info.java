@@ -4,6 +4,8 @@ module dev.pnn.cli {
     requires info.picocli;
     requires com.google.gson;
     requires java.desktop;
+    requires org.knowm.xchart;
+    requires me.tongfei.progressbar;
 
     opens dev.pnn.train.cli to info.picocli;
 }

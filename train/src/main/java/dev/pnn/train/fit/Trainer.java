@@ -237,6 +237,12 @@ public final class Trainer {
         }
 
         @Override
+        public double epochLoss() {
+            return stepInEpoch == 0 ? Double.NaN : lossSum / Math.min((long) stepInEpoch * config.batchSize(),
+                    train.size());
+        }
+
+        @Override
         public List<EpochStats> history() {
             return List.copyOf(history);
         }

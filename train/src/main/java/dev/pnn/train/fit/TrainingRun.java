@@ -25,6 +25,9 @@ public interface TrainingRun {
 
     int stepsPerEpoch();
 
+    /** The mean training loss of the epoch in progress so far (NaN before its first step). */
+    double epochLoss();
+
     /** The epochs finished so far. */
     List<EpochStats> history();
 

@@ -230,6 +230,16 @@ public final class ModelFile {
             }
         }
         o.add("training", training);
+        if (!info.featureMean().isEmpty()) {
+            JsonObject scaling = new JsonObject();
+            JsonArray mean = new JsonArray();
+            info.featureMean().forEach(mean::add);
+            JsonArray std = new JsonArray();
+            info.featureStd().forEach(std::add);
+            scaling.add("mean", mean);
+            scaling.add("std", std);
+            o.add("feature_scaling", scaling);
+        }
         return o;
     }
 
@@ -298,7 +308,23 @@ public final class ModelFile {
                 }
             }
         }
-        return new Description(model, new ModelInfo(normalization, classes, training));
+        List<Float> mean = new ArrayList<>();
+        List<Float> std = new ArrayList<>();
+        JsonElement fs = o.get("feature_scaling");
+        if (fs != null && fs.isJsonObject()) {
+            try {
+                fs.getAsJsonObject().getAsJsonArray("mean").forEach(e -> mean.add(e.getAsFloat()));
+                fs.getAsJsonObject().getAsJsonArray("std").forEach(e -> std.add(e.getAsFloat()));
+            } catch (RuntimeException e) {
+                throw new ModelFileException(file, MODEL_JSON + ": feature_scaling", "{\"mean\": [...], \"std\": [...]}",
+                        abbreviate(fs.toString()), e);
+            }
+            if (mean.size() != model.inputs() || std.size() != model.inputs()) {
+                throw new ModelFileException(file, MODEL_JSON + ": feature_scaling", model.inputs()
+                        + " means and standard deviations", mean.size() + " and " + std.size());
+            }
+        }
+        return new Description(model, new ModelInfo(normalization, classes, training, mean, std));
     }
 
     private static String string(JsonObject o, String field) {

@@ -16,15 +16,30 @@ import java.util.Map;
  *                      classes are named by their index)
  * @param training      facts about the run, such as {@code epochs}, {@code optimizer},
  *                      {@code seed}, {@code final_accuracy}: numbers and strings, in order
+ * @param featureMean   for a table, each feature's training mean, subtracted before the model
+ *                      sees it (empty for images)
+ * @param featureStd    for a table, each feature's training standard deviation, divided by
  */
-public record ModelInfo(Normalization normalization, List<String> classes, Map<String, Object> training) {
+public record ModelInfo(Normalization normalization, List<String> classes, Map<String, Object> training,
+                        List<Float> featureMean, List<Float> featureStd) {
 
     public ModelInfo {
+        featureMean = List.copyOf(featureMean);
+        featureStd = List.copyOf(featureStd);
+        if (featureMean.size() != featureStd.size()) {
+            throw new IllegalArgumentException("feature scaling: " + featureMean.size() + " means but "
+                    + featureStd.size() + " standard deviations");
+        }
         if (normalization == null) {
             throw new IllegalArgumentException("a model's normalization is required (Normalization.NONE for none)");
         }
         classes = List.copyOf(classes);
         training = Collections.unmodifiableMap(new LinkedHashMap<>(training));
+    }
+
+    /** For images: normalization, class names and training facts. */
+    public ModelInfo(Normalization normalization, List<String> classes, Map<String, Object> training) {
+        this(normalization, classes, training, List.of(), List.of());
     }
 
     /** Normalization only: no class names, no training facts. */

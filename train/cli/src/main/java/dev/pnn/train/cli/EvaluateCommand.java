@@ -37,6 +37,10 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "examples per batch  [default: ${DEFAULT-VALUE}]")
     int batch;
 
+    @Option(names = "--wrong", defaultValue = "3", paramLabel = "N",
+            description = "show the N most confidently wrong test images  [default: ${DEFAULT-VALUE}]")
+    int wrong;
+
     @Mixin
     BackendOptions backendOptions;
 
@@ -94,7 +98,38 @@ final class EvaluateCommand implements Callable<Integer> {
                 }
                 out.println(row);
             }
+            showWrong(out, m, test);
         }
         return Main.OK;
+    }
+
+    /** The test images the model gets wrong with the highest confidence, as ASCII art. */
+    private void showWrong(PrintWriter out, ModelFile.Loaded m, Dataset test) {
+        if (wrong <= 0 || m.network().model().inputs() != Images.SIDE * Images.SIDE) {
+            return;
+        }
+        record Wrong(int index, dev.pnn.train.infer.Prediction p) {}
+        java.util.List<Wrong> all = new java.util.ArrayList<>();
+        try (dev.pnn.train.infer.Classifier c = dev.pnn.train.infer.Classifier.of(m.network(), m.info())) {
+            byte[] pixels = new byte[c.inputs()];
+            for (int i = 0; i < test.size(); i++) {
+                test.images().read((long) i * pixels.length, pixels);
+                dev.pnn.train.infer.Prediction p = c.classify(pixels);
+                if (p.index() != test.labels().get(i)) {
+                    all.add(new Wrong(i, p));
+                }
+            }
+        }
+        all.sort(java.util.Comparator.comparingDouble((Wrong w) -> -w.p().confidence()));
+        out.println();
+        out.printf(Locale.ROOT, "the %d most confidently wrong of %d wrong test images:%n", Math.min(wrong, all.size()),
+                all.size());
+        byte[] pixels = new byte[Images.SIDE * Images.SIDE];
+        for (Wrong w : all.subList(0, Math.min(wrong, all.size()))) {
+            test.images().read((long) w.index() * pixels.length, pixels);
+            out.printf(Locale.ROOT, "%ntest image %d: true %s, predicted %s (%.1f%%)%n", w.index(),
+                    m.info().className(test.labels().get(w.index())), w.p().label(), 100 * w.p().confidence());
+            out.print(Images.ascii(pixels));
+        }
     }
 }

@@ -1,16 +1,10 @@
 package dev.pnn.train.cli;
 
-import com.google.gson.stream.JsonWriter;
-
 import dev.pnn.tensor.Backends;
-import dev.pnn.tensor.Tensor;
 import dev.pnn.train.exec.Parameters;
 import dev.pnn.train.io.AtomicFiles;
 import dev.pnn.train.io.ModelFile;
-import dev.pnn.train.model.ParameterSpec;
 
-import java.io.OutputStreamWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -55,44 +49,10 @@ final class ExportCommand implements Callable<Integer> {
                 ModelFile.save(output, m.network(), m.info());
             } else {
                 Parameters p = m.network().parameters();
-                AtomicFiles.write(output, out -> {
-                    JsonWriter w = new JsonWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
-                    w.beginObject();
-                    int k = 0;
-                    for (String name : p.names()) {
-                        w.name("param_" + k++);
-                        array(w, p.get(name), p.spec(name));
-                    }
-                    w.endObject();
-                    w.flush();
-                });
+                AtomicFiles.write(output, out -> ParamJson.write(out, p));
             }
         }
         spec.commandLine().getOut().println("wrote " + output);
         return Main.OK;
-    }
-
-    /** A 1-D parameter as a list, a 2-D one as a list of rows, in the file's (PyTorch's) orientation. */
-    private static void array(JsonWriter w, Tensor t, ParameterSpec spec) throws java.io.IOException {
-        float[] v = t.toArray();
-        if (spec.shape().rank() == 1) {
-            w.beginArray();
-            for (float f : v) {
-                w.value(f);
-            }
-            w.endArray();
-            return;
-        }
-        int rows = spec.fileShape().dim(0);
-        int cols = Math.toIntExact(spec.fileShape().size() / rows);
-        w.beginArray();
-        for (int r = 0; r < rows; r++) {
-            w.beginArray();
-            for (int c = 0; c < cols; c++) {
-                w.value(spec.transposed() ? v[c * rows + r] : v[r * cols + c]);
-            }
-            w.endArray();
-        }
-        w.endArray();
     }
 }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains, evaluates and runs neural networks on the CPU (panama-nn).",
         subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ExportCommand.class,
+                PlotCommand.class, InspectCommand.class, MoonsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

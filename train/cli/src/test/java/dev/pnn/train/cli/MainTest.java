@@ -59,19 +59,21 @@ class MainTest {
     @Test
     void everyCommandHasItsDocumentedOptionsAndHelp() {
         CommandLine cli = new CommandLine(new Main());
-        assertEquals(Set.of("train", "evaluate", "predict", "export", "help"), cli.getSubcommands().keySet());
-        assertEquals(new TreeSet<>(List.of("--data", "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
-                "--weight-decay", "--schedule", "--hidden", "--activation", "--loss", "--init", "--seed",
-                "--eval-batch-size", "--no-normalize", "--save", "--history", "--checkpoint-dir", "--checkpoint-every",
-                "--keep-checkpoints", "--resume", "--backend", "--threads", "--verbose", "--help", "--version")),
-                names(cli.getSubcommands().get("train")));
-        assertEquals(new TreeSet<>(List.of("--model", "--data", "--eval-batch-size", "--backend", "--threads",
-                "--verbose", "--help", "--version")), names(cli.getSubcommands().get("evaluate")));
+        assertEquals(Set.of("train", "evaluate", "predict", "export", "plot", "inspect", "moons", "help"),
+                cli.getSubcommands().keySet());
+        assertEquals(new TreeSet<>(List.of("--model", "--data", "--csv", "--test-csv", "--label", "--epochs",
+                "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule", "--hidden",
+                "--activation", "--loss", "--init", "--seed", "--eval-batch-size", "--normalize", "--validation",
+                "--early-stopping", "--save", "--history", "--plots", "--snapshots", "--checkpoint-dir",
+                "--checkpoint-every", "--keep-checkpoints", "--resume", "--backend", "--threads", "--verbose", "--help",
+                "--version")), names(cli.getSubcommands().get("train")));
+        assertEquals(new TreeSet<>(List.of("--model", "--data", "--eval-batch-size", "--wrong", "--backend",
+                "--threads", "--verbose", "--help", "--version")), names(cli.getSubcommands().get("evaluate")));
         assertEquals(new TreeSet<>(List.of("--model", "--idx", "--data", "--backend", "--threads", "--verbose",
                 "--help", "--version")), names(cli.getSubcommands().get("predict")));
         assertEquals(new TreeSet<>(List.of("--model", "--format", "--output", "--help", "--version")),
                 names(cli.getSubcommands().get("export")));
-        for (String command : List.of("train", "evaluate", "predict", "export")) {
+        for (String command : List.of("train", "evaluate", "predict", "export", "plot", "inspect", "moons")) {
             Result r = run(command, "--help");
             assertEquals(Main.OK, r.exit());
             for (String option : names(cli.getSubcommands().get(command))) {
@@ -89,13 +91,46 @@ class MainTest {
         return s;
     }
 
+    private static TrainCommand parsed(String... args) {
+        TrainCommand t = new TrainCommand();
+        new CommandLine(t).parseArgs(args);
+        return t;
+    }
+
     @Test
     void noOptionsGiveTheLibrarysDefaultConfiguration() {
-        TrainCommand t = new TrainCommand();
-        CommandLine c = new CommandLine(t);
-        c.parseArgs();
-        assertEquals(TrainingConfig.defaults(), t.config());
-        assertEquals(Model.mnist(), t.model(784, 10, t.widths()));
+        TrainCommand t = parsed();
+        assertEquals(TrainingConfig.defaults(), t.config(t.recipe()));
+        assertEquals(Model.mnist(), t.recipe().model(784, 10));
+    }
+
+    /** Each preset sets its own defaults, and every option still overrides them. */
+    @Test
+    void presetsSetTheirDefaultsAndOptionsOverrideThem() {
+        TrainCommand nielsen = parsed("--model", "sigmoid-30");
+        TrainingConfig c = nielsen.config(nielsen.recipe());
+        assertEquals(Model.sigmoid30(), nielsen.recipe().model(784, 10));
+        assertEquals(30, c.epochs());
+        assertEquals(10, c.batchSize());
+        assertEquals(dev.pnn.train.optim.Sgd.plain(), c.optimizer());
+        assertEquals(dev.pnn.train.optim.LrSchedule.constant(3.0), c.schedule());
+        assertEquals(dev.pnn.train.model.Loss.quadratic(), c.loss());
+        assertEquals(dev.pnn.train.data.Normalization.NONE, c.normalization());
+        TrainCommand changed = parsed("--model", "sigmoid-30", "--epochs", "3", "--hidden", "100", "--lr", "0.5");
+        TrainingConfig c2 = changed.config(changed.recipe());
+        assertEquals(3, c2.epochs());
+        assertEquals(dev.pnn.train.optim.LrSchedule.constant(0.5), c2.schedule());
+        assertEquals("784-100-10", changed.recipe().model(784, 10).widths());
+        TrainCommand softmax = parsed("--model", "softmax");
+        assertEquals(Model.softmax(), softmax.recipe().model(784, 10));
+        usageError("--model: unknown model 'lenet'", "train", "--model", "lenet");
+        usageError("--model perceptron-3v7 takes --epochs, --lr, --seed, --data and --save", "train", "--model",
+                "perceptron-3v7", "--hidden", "10");
+        String help = run("train", "--help").out();
+        for (String preset : List.of("mlp", "softmax", "sigmoid-30", "perceptron-3v7")) {
+            assertTrue(help.contains("  " + preset + " "), "help lists " + preset);
+        }
+        assertTrue(help.contains(">= 95%") && help.contains(">= 98%"), help);
     }
 
     @Test
@@ -140,6 +175,7 @@ class MainTest {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         failure(file + ": expected a folder for --checkpoint-dir, found a file", "train", "--checkpoint-dir",
                 file.toString());
+        failure(file + ": expected a folder for --plots, found a file", "train", "--plots", file.toString());
         failure("cannot read " + dir.resolve("nothing.npz") + ": no such checkpoint (--resume)", "train", "--resume",
                 dir.resolve("nothing.npz").toString());
     }
