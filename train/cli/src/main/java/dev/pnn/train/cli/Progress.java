@@ -53,7 +53,7 @@ abstract class Progress {
                                 config.epochs())).setInitialMax(run.stepsPerEpoch()).setStyle(ProgressBarStyle.ASCII)
                         .setUpdateIntervalMillis(200).setMaxRenderedLength(110).setEtaFunction((state) ->
                                 java.util.Optional.of(Duration.ofMillis(eta(state.getCurrent(), state.getMax()))))
-                        .showSpeed().setUnit(" steps", 1).build();
+                        .build();
             }
             bar.stepTo(run.step());
             double seconds = (System.nanoTime() - started) * 1e-9;

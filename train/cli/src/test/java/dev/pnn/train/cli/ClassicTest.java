@@ -102,6 +102,15 @@ class ClassicTest {
                 + "true \\d, predicted \\d \\(\\d+\\.\\d%\\)\\n.*"), e.out());
     }
 
+    /** auto computes the training images' own pixel statistics (MNIST's are 0.1307 and 0.3081). */
+    @Test
+    void autoNormalizationMeasuresTheTrainingImages() {
+        MainTest.Result r = run("train", "--data", DATA.toString(), "--epochs", "1", "--normalize", "auto",
+                "--model", "softmax");
+        assertEquals(Main.OK, r.exit(), r.err());
+        assertTrue(r.out().matches("(?s).*normalized \\(mean 0\\.1306\\d*, std 0\\.308\\d*\\).*"), r.out());
+    }
+
     @Test
     void earlyStoppingOnTheCommandLine(@TempDir Path dir) {
         MainTest.Result needs = run("train", "--data", DATA.toString(), "--early-stopping", "2");
