@@ -21,7 +21,7 @@
 
 /* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
  * whose pnn_kernels_abi_version() differs from the value it was generated against. */
-#define PNN_KERNELS_ABI_VERSION 2
+#define PNN_KERNELS_ABI_VERSION 3
 
 int pnn_kernels_abi_version(void);
 
@@ -149,5 +149,44 @@ void pnn_gather_rows_u8(float* out,             /* (batch, cols) */
                         const uint8_t* src,     /* (src_rows, cols) */
                         const int32_t* indices, /* (batch), each in [0, src_rows) */
                         int batch, int cols, float scale, float shift);
+
+/* ---- convolution and pooling, NHWC ----------------------------------------------------------
+ * Images are NHWC: a batch of n images of h x w pixels with c channels is the (n*h*w, c)
+ * matrix, so that a convolution is im2col followed by one GEMM with the (kh*kw*c, out)
+ * weight, whose product is the output in NHWC again. Output sizes (Java checks them):
+ *   oh = (h + 2 pad - kh) / stride + 1,  ow = (w + 2 pad - kw) / stride + 1. */
+
+/* col[(i*oh + y)*ow + x][(ky*kw + kx)*c + ch] = inp[i][y*stride - pad + ky][x*stride - pad + kx][ch],
+ * or 0 where that pixel lies in the padding. */
+void pnn_im2col_nhwc(float* col,        /* (n*oh*ow, kh*kw*c) */
+                     const float* inp,  /* (n, h, w, c) */
+                     int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow);
+
+/* The adjoint of pnn_im2col_nhwc: dinp (overwritten) = the sum, over every column entry that
+ * pixel was copied to, of dcol; padding entries are dropped. */
+void pnn_col2im_nhwc(float* dinp,       /* (n, h, w, c) */
+                     const float* dcol, /* (n*oh*ow, kh*kw*c) */
+                     int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow);
+
+/* Max pooling over k x k windows with the given stride (no padding):
+ *   out[i][y][x][ch] = max over the window of inp, argmax the flat index into inp of the first
+ * maximum (row-major within the window). A NaN in a window wins (as in PyTorch). */
+void pnn_maxpool_forward_nhwc(float* out,          /* (n, oh, ow, c) */
+                              int32_t* argmax,     /* (n, oh, ow, c) */
+                              const float* inp,    /* (n, h, w, c) */
+                              int n, int h, int w, int c, int k, int stride, int oh, int ow);
+
+/* dinp (overwritten, count_in entries) = 0, then dinp[argmax[j]] += dout[j] for every output j. */
+void pnn_maxpool_backward(float* dinp, const float* dout, const int32_t* argmax, int64_t count_in,
+                          int64_t count_out);
+
+/* ---- dropout ----------------------------------------------------------------------------- */
+
+/* mask[i] = 0 with probability p, else 1 / (1 - p), decided by a hash of (seed, offset + i)
+ * (SplitMix64): the same seed and offset give the same mask on every machine. 0 <= p < 1. */
+void pnn_dropout_mask(float* mask, int64_t n, float p, uint64_t seed, int64_t offset);
+
+/* out[i] = a[i] * b[i]. out may alias a or b. */
+void pnn_mul(float* out, const float* a, const float* b, int64_t n);
 
 #endif /* PNN_KERNELS_H */

@@ -133,6 +133,41 @@ public interface Backend {
     void adam(Tensor params, Tensor m, Tensor v, Tensor grads, long step, float lr, float beta1,
               float beta2, float eps, float weightDecay, boolean decoupled);
 
+    // ---- convolution, pooling, dropout: NHWC images (a batch is the (n*h*w, c) matrix) ---------
+
+    /**
+     * im2col: {@code col[(i oh + y) ow + x][(ky kw + kx) c + ch]} is the input pixel under
+     * window position {@code (ky, kx)} of output pixel {@code (y, x)} of image {@code i}, or 0 in
+     * the padding. A convolution is then {@code col x W} with {@code W} of
+     * {@code (kh kw c) x out}. Overwrites and returns col, which must not overlap inp.
+     *
+     * @param inp {@code n*h*w*c} values
+     * @param col {@code (n oh ow) x (kh kw c)}
+     */
+    Tensor im2col(Tensor inp, Window window, Tensor col);
+
+    /** The adjoint of {@link #im2col}: {@code dinp} (overwritten) sums each pixel's column entries. */
+    Tensor col2im(Tensor dcol, Window window, Tensor dinp);
+
+    /**
+     * Max pooling (the window's padding must be 0): {@code out} the maximum of each window per
+     * channel, {@code argmax} the index into {@code inp} of the first maximum (a NaN wins).
+     * Overwrites and returns out.
+     */
+    Tensor maxPool(Tensor inp, Window window, IntVector argmax, Tensor out);
+
+    /** {@code dinp} (overwritten) is 0 but at each argmax, where it sums the outputs' gradients. */
+    Tensor maxPoolBackward(Tensor dout, IntVector argmax, Tensor dinp);
+
+    /**
+     * A dropout mask: each element 0 with probability {@code p}, else {@code 1 / (1 - p)},
+     * decided by a hash of {@code (seed, offset + i)}: the same on every machine and backend.
+     */
+    Tensor dropoutMask(float p, long seed, long offset, Tensor mask);
+
+    /** {@code out = a * b} elementwise; same shapes; out may alias a or b. */
+    Tensor multiply(Tensor a, Tensor b, Tensor out);
+
     // ---- data --------------------------------------------------------------------------------
 
     /**

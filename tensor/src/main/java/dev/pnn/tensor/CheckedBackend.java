@@ -205,6 +205,95 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
         adamImpl(params, m, v, grads, lr, beta1, beta2, eps, weightDecay, decoupled, stepSize, bc2Sqrt);
     }
 
+    // ---- convolution, pooling, dropout -----------------------------------------------------------
+
+    @Override
+    public final Tensor im2col(Tensor inp, Window window, Tensor col) {
+        checkImages("im2col", "inp", inp, window);
+        checkColumns("im2col", "col", col, window);
+        disjoint("im2col", "col", col, "inp", inp);
+        im2colImpl(inp, window, col);
+        return col;
+    }
+
+    @Override
+    public final Tensor col2im(Tensor dcol, Window window, Tensor dinp) {
+        checkColumns("col2im", "dcol", dcol, window);
+        checkImages("col2im", "dinp", dinp, window);
+        disjoint("col2im", "dinp", dinp, "dcol", dcol);
+        col2imImpl(dcol, window, dinp);
+        return dinp;
+    }
+
+    @Override
+    public final Tensor maxPool(Tensor inp, Window window, IntVector argmax, Tensor out) {
+        if (window.pad() != 0 || window.kh() != window.kw()) {
+            throw new IllegalArgumentException("maxPool: a square window without padding, found " + window);
+        }
+        checkImages("maxPool", "inp", inp, window);
+        if (out.size() != window.pooledSize() || argmax.size() != window.pooledSize()) {
+            throw new ShapeMismatchException("maxPool: out is " + out.shape() + " and argmax has " + argmax.size()
+                    + " elements but " + window + " gives " + window.pooledSize());
+        }
+        disjoint("maxPool", "out", out, "inp", inp);
+        if (Memory.overlaps(argmax.segment(), inp.segment()) || Memory.overlaps(argmax.segment(), out.segment())) {
+            throw new AliasingException("maxPool: argmax overlaps inp or out");
+        }
+        maxPoolImpl(inp, window, argmax, out);
+        return out;
+    }
+
+    @Override
+    public final Tensor maxPoolBackward(Tensor dout, IntVector argmax, Tensor dinp) {
+        if (argmax.size() != dout.size()) {
+            throw new ShapeMismatchException("maxPoolBackward: " + argmax.size() + " argmax entries but dout is "
+                    + dout.shape());
+        }
+        long n = dinp.size();
+        for (int j = 0; j < argmax.size(); j++) {
+            int a = argmax.get(j);
+            if (a < 0 || a >= n) {
+                throw new IndexOutOfBoundsException("maxPoolBackward: argmax[" + j + "] = " + a + " is outside [0, " + n
+                        + ") (dinp " + dinp.shape() + ")");
+            }
+        }
+        disjoint("maxPoolBackward", "dinp", dinp, "dout", dout);
+        maxPoolBackwardImpl(dout, argmax, dinp);
+        return dinp;
+    }
+
+    @Override
+    public final Tensor dropoutMask(float p, long seed, long offset, Tensor mask) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropoutMask: p must be in [0, 1), got " + p);
+        }
+        dropoutMaskImpl(p, seed, offset, mask);
+        return mask;
+    }
+
+    @Override
+    public final Tensor multiply(Tensor a, Tensor b, Tensor out) {
+        sameShape("multiply", "b", b, "a", a);
+        elementwise("multiply", "out", out, "a", a);
+        inPlaceOrDisjoint("multiply", "out", out, "b", b);
+        multiplyImpl(a, b, out);
+        return out;
+    }
+
+    private static void checkImages(String op, String name, Tensor t, Window w) {
+        if (t.size() != w.inputSize()) {
+            throw new ShapeMismatchException(op + ": " + name + " is " + t.shape() + " (" + t.size() + " values) but "
+                    + w + " holds " + w.inputSize());
+        }
+    }
+
+    private static void checkColumns(String op, String name, Tensor t, Window w) {
+        if (t.rows() != w.columnRows() || t.cols() != w.columnCols()) {
+            throw new ShapeMismatchException(op + ": " + name + " is " + t.shape() + " but " + w + " gives "
+                    + w.columnRows() + "x" + w.columnCols());
+        }
+    }
+
     // ---- data --------------------------------------------------------------------------------
 
     @Override
@@ -280,6 +369,18 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
     protected abstract void adamImpl(Tensor params, Tensor m, Tensor v, Tensor grads, float lr, float beta1,
                                      float beta2, float eps, float weightDecay, boolean decoupled, float stepSize,
                                      float bc2Sqrt);
+
+    protected abstract void im2colImpl(Tensor inp, Window window, Tensor col);
+
+    protected abstract void col2imImpl(Tensor dcol, Window window, Tensor dinp);
+
+    protected abstract void maxPoolImpl(Tensor inp, Window window, IntVector argmax, Tensor out);
+
+    protected abstract void maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp);
+
+    protected abstract void dropoutMaskImpl(float p, long seed, long offset, Tensor mask);
+
+    protected abstract void multiplyImpl(Tensor a, Tensor b, Tensor out);
 
     protected abstract void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
                                            Tensor out);

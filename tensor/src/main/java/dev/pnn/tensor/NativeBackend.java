@@ -237,6 +237,41 @@ public final class NativeBackend extends CheckedBackend {
                 eps, weightDecay, decoupled ? 1 : 0, stepSize, bc2Sqrt);
     }
 
+    // ---- convolution, pooling, dropout -----------------------------------------------------------
+
+    @Override
+    protected void im2colImpl(Tensor inp, Window w, Tensor col) {
+        pnn_im2col_nhwc(col.segment(), inp.segment(), w.n(), w.h(), w.w(), w.c(), w.kh(), w.kw(), w.stride(), w.pad(),
+                w.oh(), w.ow());
+    }
+
+    @Override
+    protected void col2imImpl(Tensor dcol, Window w, Tensor dinp) {
+        pnn_col2im_nhwc(dinp.segment(), dcol.segment(), w.n(), w.h(), w.w(), w.c(), w.kh(), w.kw(), w.stride(), w.pad(),
+                w.oh(), w.ow());
+    }
+
+    @Override
+    protected void maxPoolImpl(Tensor inp, Window w, IntVector argmax, Tensor out) {
+        pnn_maxpool_forward_nhwc(out.segment(), argmax.segment(), inp.segment(), w.n(), w.h(), w.w(), w.c(), w.kh(),
+                w.stride(), w.oh(), w.ow());
+    }
+
+    @Override
+    protected void maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp) {
+        pnn_maxpool_backward(dinp.segment(), dout.segment(), argmax.segment(), dinp.size(), dout.size());
+    }
+
+    @Override
+    protected void dropoutMaskImpl(float p, long seed, long offset, Tensor mask) {
+        pnn_dropout_mask(mask.segment(), mask.size(), p, seed, offset);
+    }
+
+    @Override
+    protected void multiplyImpl(Tensor a, Tensor b, Tensor out) {
+        pnn_mul(out.segment(), a.segment(), b.segment(), a.size());
+    }
+
     // ---- data --------------------------------------------------------------------------------
 
     @Override

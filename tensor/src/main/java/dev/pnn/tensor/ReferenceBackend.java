@@ -325,6 +325,129 @@ public final class ReferenceBackend extends CheckedBackend {
 
     // ---- data --------------------------------------------------------------------------------
 
+    // ---- convolution, pooling, dropout: plain loops, obviously the definitions -------------------
+
+    @Override
+    protected void im2colImpl(Tensor inp, Window w, Tensor col) {
+        int oh = w.oh();
+        int ow = w.ow();
+        long cols = w.columnCols();
+        for (int i = 0; i < w.n(); i++) {
+            for (int y = 0; y < oh; y++) {
+                for (int x = 0; x < ow; x++) {
+                    long row = ((long) i * oh + y) * ow + x;
+                    for (int ky = 0; ky < w.kh(); ky++) {
+                        for (int kx = 0; kx < w.kw(); kx++) {
+                            int sy = y * w.stride() - w.pad() + ky;
+                            int sx = x * w.stride() - w.pad() + kx;
+                            for (int ch = 0; ch < w.c(); ch++) {
+                                boolean inside = sy >= 0 && sy < w.h() && sx >= 0 && sx < w.w();
+                                double v = inside ? get(inp, (((long) i * w.h() + sy) * w.w() + sx) * w.c() + ch) : 0;
+                                put(col, row * cols + ((long) ky * w.kw() + kx) * w.c() + ch, v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void col2imImpl(Tensor dcol, Window w, Tensor dinp) {
+        int oh = w.oh();
+        int ow = w.ow();
+        long cols = w.columnCols();
+        double[] acc = new double[Math.toIntExact(w.inputSize())];
+        for (int i = 0; i < w.n(); i++) {
+            for (int y = 0; y < oh; y++) {
+                for (int x = 0; x < ow; x++) {
+                    long row = ((long) i * oh + y) * ow + x;
+                    for (int ky = 0; ky < w.kh(); ky++) {
+                        for (int kx = 0; kx < w.kw(); kx++) {
+                            int sy = y * w.stride() - w.pad() + ky;
+                            int sx = x * w.stride() - w.pad() + kx;
+                            if (sy < 0 || sy >= w.h() || sx < 0 || sx >= w.w()) {
+                                continue;
+                            }
+                            for (int ch = 0; ch < w.c(); ch++) {
+                                acc[(int) ((((long) i * w.h() + sy) * w.w() + sx) * w.c() + ch)] +=
+                                        get(dcol, row * cols + ((long) ky * w.kw() + kx) * w.c() + ch);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (int j = 0; j < acc.length; j++) {
+            put(dinp, j, acc[j]);
+        }
+    }
+
+    @Override
+    protected void maxPoolImpl(Tensor inp, Window w, IntVector argmax, Tensor out) {
+        int oh = w.oh();
+        int ow = w.ow();
+        for (int i = 0; i < w.n(); i++) {
+            for (int y = 0; y < oh; y++) {
+                for (int x = 0; x < ow; x++) {
+                    for (int ch = 0; ch < w.c(); ch++) {
+                        long at = -1;
+                        double best = 0;
+                        for (int ky = 0; ky < w.kh(); ky++) {
+                            for (int kx = 0; kx < w.kw(); kx++) {
+                                long j = (((long) i * w.h() + y * w.stride() + ky) * w.w() + x * w.stride() + kx) * w.c()
+                                        + ch;
+                                double v = get(inp, j);
+                                if (at < 0 || v > best || Double.isNaN(v) && !Double.isNaN(best)) {
+                                    best = v;
+                                    at = j;
+                                }
+                            }
+                        }
+                        int o = (int) ((((long) i * oh + y) * ow + x) * w.c() + ch);
+                        put(out, o, best);
+                        argmax.set(o, (int) at);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp) {
+        double[] acc = new double[Math.toIntExact(dinp.size())];
+        for (int j = 0; j < argmax.size(); j++) {
+            acc[argmax.get(j)] += get(dout, j);
+        }
+        for (int j = 0; j < acc.length; j++) {
+            put(dinp, j, acc[j]);
+        }
+    }
+
+    @Override
+    protected void dropoutMaskImpl(float p, long seed, long offset, Tensor mask) {
+        float keep = 1.0f / (1.0f - p);
+        for (long i = 0; i < mask.size(); i++) {
+            float u = (float) (splitMix64(seed ^ splitMix64(offset + i)) >>> 40) * 0x1p-24f;
+            mask.setFlat(i, u < p ? 0.0f : keep);
+        }
+    }
+
+    /** SplitMix64's output function of {@code z + golden gamma}, as the C kernel computes it. */
+    private static long splitMix64(long z) {
+        z += 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    @Override
+    protected void multiplyImpl(Tensor a, Tensor b, Tensor out) {
+        for (long i = 0; i < a.size(); i++) {
+            put(out, i, get(a, i) * get(b, i));
+        }
+    }
+
     @Override
     protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
                                   Tensor out) {

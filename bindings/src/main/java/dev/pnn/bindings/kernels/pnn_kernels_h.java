@@ -23,10 +23,10 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)2L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 2
+     * #define PNN_KERNELS_ABI_VERSION 3
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
@@ -1163,6 +1163,403 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
                 traceDowncall("pnn_gather_rows_u8", out, src, indices, batch, cols, scale, shift);
             }
             mh$.invokeExact(out, src, indices, batch, cols, scale, shift);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_im2col_nhwc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_im2col_nhwc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_im2col_nhwc(float *col, const float *inp, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static FunctionDescriptor pnn_im2col_nhwc$descriptor() {
+        return pnn_im2col_nhwc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_im2col_nhwc(float *col, const float *inp, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static MethodHandle pnn_im2col_nhwc$handle() {
+        return pnn_im2col_nhwc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_im2col_nhwc(float *col, const float *inp, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static MemorySegment pnn_im2col_nhwc$address() {
+        return pnn_im2col_nhwc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_im2col_nhwc(float *col, const float *inp, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static void pnn_im2col_nhwc(MemorySegment col, MemorySegment inp, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow) {
+        var mh$ = pnn_im2col_nhwc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_im2col_nhwc", col, inp, n, h, w, c, kh, kw, stride, pad, oh, ow);
+            }
+            mh$.invokeExact(col, inp, n, h, w, c, kh, kw, stride, pad, oh, ow);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_col2im_nhwc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_col2im_nhwc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_col2im_nhwc(float *dinp, const float *dcol, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static FunctionDescriptor pnn_col2im_nhwc$descriptor() {
+        return pnn_col2im_nhwc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_col2im_nhwc(float *dinp, const float *dcol, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static MethodHandle pnn_col2im_nhwc$handle() {
+        return pnn_col2im_nhwc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_col2im_nhwc(float *dinp, const float *dcol, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static MemorySegment pnn_col2im_nhwc$address() {
+        return pnn_col2im_nhwc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_col2im_nhwc(float *dinp, const float *dcol, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow)
+     * }
+     */
+    public static void pnn_col2im_nhwc(MemorySegment dinp, MemorySegment dcol, int n, int h, int w, int c, int kh, int kw, int stride, int pad, int oh, int ow) {
+        var mh$ = pnn_col2im_nhwc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_col2im_nhwc", dinp, dcol, n, h, w, c, kh, kw, stride, pad, oh, ow);
+            }
+            mh$.invokeExact(dinp, dcol, n, h, w, c, kh, kw, stride, pad, oh, ow);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_maxpool_forward_nhwc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_maxpool_forward_nhwc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_maxpool_forward_nhwc(float *out, int32_t *argmax, const float *inp, int n, int h, int w, int c, int k, int stride, int oh, int ow)
+     * }
+     */
+    public static FunctionDescriptor pnn_maxpool_forward_nhwc$descriptor() {
+        return pnn_maxpool_forward_nhwc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_maxpool_forward_nhwc(float *out, int32_t *argmax, const float *inp, int n, int h, int w, int c, int k, int stride, int oh, int ow)
+     * }
+     */
+    public static MethodHandle pnn_maxpool_forward_nhwc$handle() {
+        return pnn_maxpool_forward_nhwc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_maxpool_forward_nhwc(float *out, int32_t *argmax, const float *inp, int n, int h, int w, int c, int k, int stride, int oh, int ow)
+     * }
+     */
+    public static MemorySegment pnn_maxpool_forward_nhwc$address() {
+        return pnn_maxpool_forward_nhwc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_maxpool_forward_nhwc(float *out, int32_t *argmax, const float *inp, int n, int h, int w, int c, int k, int stride, int oh, int ow)
+     * }
+     */
+    public static void pnn_maxpool_forward_nhwc(MemorySegment out, MemorySegment argmax, MemorySegment inp, int n, int h, int w, int c, int k, int stride, int oh, int ow) {
+        var mh$ = pnn_maxpool_forward_nhwc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_maxpool_forward_nhwc", out, argmax, inp, n, h, w, c, k, stride, oh, ow);
+            }
+            mh$.invokeExact(out, argmax, inp, n, h, w, c, k, stride, oh, ow);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_maxpool_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_maxpool_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * }
+     */
+    public static FunctionDescriptor pnn_maxpool_backward$descriptor() {
+        return pnn_maxpool_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * }
+     */
+    public static MethodHandle pnn_maxpool_backward$handle() {
+        return pnn_maxpool_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * }
+     */
+    public static MemorySegment pnn_maxpool_backward$address() {
+        return pnn_maxpool_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * }
+     */
+    public static void pnn_maxpool_backward(MemorySegment dinp, MemorySegment dout, MemorySegment argmax, long count_in, long count_out) {
+        var mh$ = pnn_maxpool_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_maxpool_backward", dinp, dout, argmax, count_in, count_out);
+            }
+            mh$.invokeExact(dinp, dout, argmax, count_in, count_out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_dropout_mask {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_FLOAT,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_dropout_mask");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_dropout_mask(float *mask, int64_t n, float p, uint64_t seed, int64_t offset)
+     * }
+     */
+    public static FunctionDescriptor pnn_dropout_mask$descriptor() {
+        return pnn_dropout_mask.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_dropout_mask(float *mask, int64_t n, float p, uint64_t seed, int64_t offset)
+     * }
+     */
+    public static MethodHandle pnn_dropout_mask$handle() {
+        return pnn_dropout_mask.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_dropout_mask(float *mask, int64_t n, float p, uint64_t seed, int64_t offset)
+     * }
+     */
+    public static MemorySegment pnn_dropout_mask$address() {
+        return pnn_dropout_mask.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_dropout_mask(float *mask, int64_t n, float p, uint64_t seed, int64_t offset)
+     * }
+     */
+    public static void pnn_dropout_mask(MemorySegment mask, long n, float p, long seed, long offset) {
+        var mh$ = pnn_dropout_mask.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_dropout_mask", mask, n, p, seed, offset);
+            }
+            mh$.invokeExact(mask, n, p, seed, offset);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_mul {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_mul");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_mul(float *out, const float *a, const float *b, int64_t n)
+     * }
+     */
+    public static FunctionDescriptor pnn_mul$descriptor() {
+        return pnn_mul.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_mul(float *out, const float *a, const float *b, int64_t n)
+     * }
+     */
+    public static MethodHandle pnn_mul$handle() {
+        return pnn_mul.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_mul(float *out, const float *a, const float *b, int64_t n)
+     * }
+     */
+    public static MemorySegment pnn_mul$address() {
+        return pnn_mul.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_mul(float *out, const float *a, const float *b, int64_t n)
+     * }
+     */
+    public static void pnn_mul(MemorySegment out, MemorySegment a, MemorySegment b, long n) {
+        var mh$ = pnn_mul.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_mul", out, a, b, n);
+            }
+            mh$.invokeExact(out, a, b, n);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
