@@ -176,9 +176,11 @@ void pnn_maxpool_forward_nhwc(float* out,          /* (n, oh, ow, c) */
                               const float* inp,    /* (n, h, w, c) */
                               int n, int h, int w, int c, int k, int stride, int oh, int ow);
 
-/* dinp (overwritten, count_in entries) = 0, then dinp[argmax[j]] += dout[j] for every output j. */
-void pnn_maxpool_backward(float* dinp, const float* dout, const int32_t* argmax, int64_t count_in,
-                          int64_t count_out);
+/* dinp (overwritten, count_in entries) = 0, then dinp[argmax[j]] += dout[j] for every output j.
+ * Every argmax is checked first: returns -1, or the first j whose argmax[j] lies outside
+ * [0, count_in), and then writes nothing. */
+int64_t pnn_maxpool_backward(float* dinp, const float* dout, const int32_t* argmax, int64_t count_in,
+                             int64_t count_out);
 
 /* ---- dropout ----------------------------------------------------------------------------- */
 

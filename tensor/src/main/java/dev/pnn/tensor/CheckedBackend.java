@@ -249,16 +249,12 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
             throw new ShapeMismatchException("maxPoolBackward: " + argmax.size() + " argmax entries but dout is "
                     + dout.shape());
         }
-        long n = dinp.size();
-        for (int j = 0; j < argmax.size(); j++) {
-            int a = argmax.get(j);
-            if (a < 0 || a >= n) {
-                throw new IndexOutOfBoundsException("maxPoolBackward: argmax[" + j + "] = " + a + " is outside [0, " + n
-                        + ") (dinp " + dinp.shape() + ")");
-            }
-        }
         disjoint("maxPoolBackward", "dinp", dinp, "dout", dout);
-        maxPoolBackwardImpl(dout, argmax, dinp);
+        long bad = maxPoolBackwardImpl(dout, argmax, dinp);
+        if (bad >= 0) {
+            throw new IndexOutOfBoundsException("maxPoolBackward: argmax[" + bad + "] = " + argmax.get((int) bad)
+                    + " is outside [0, " + dinp.size() + ") (dinp " + dinp.shape() + ")");
+        }
         return dinp;
     }
 
@@ -376,7 +372,11 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     protected abstract void maxPoolImpl(Tensor inp, Window window, IntVector argmax, Tensor out);
 
-    protected abstract void maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp);
+    /**
+     * Checks every argmax index against dinp before writing anything (the kernel does it in one
+     * pass, cheaper than a Java loop): returns -1, or the first out-of-range position.
+     */
+    protected abstract long maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp);
 
     protected abstract void dropoutMaskImpl(float p, long seed, long offset, Tensor mask);
 

@@ -258,8 +258,8 @@ public final class NativeBackend extends CheckedBackend {
     }
 
     @Override
-    protected void maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp) {
-        pnn_maxpool_backward(dinp.segment(), dout.segment(), argmax.segment(), dinp.size(), dout.size());
+    protected long maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp) {
+        return pnn_maxpool_backward(dinp.segment(), dout.segment(), argmax.segment(), dinp.size(), dout.size());
     }
 
     @Override

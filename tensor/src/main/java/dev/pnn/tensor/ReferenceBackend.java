@@ -414,7 +414,12 @@ public final class ReferenceBackend extends CheckedBackend {
     }
 
     @Override
-    protected void maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp) {
+    protected long maxPoolBackwardImpl(Tensor dout, IntVector argmax, Tensor dinp) {
+        for (int j = 0; j < argmax.size(); j++) {
+            if (argmax.get(j) < 0 || argmax.get(j) >= dinp.size()) {
+                return j;
+            }
+        }
         double[] acc = new double[Math.toIntExact(dinp.size())];
         for (int j = 0; j < argmax.size(); j++) {
             acc[argmax.get(j)] += get(dout, j);
@@ -422,6 +427,7 @@ public final class ReferenceBackend extends CheckedBackend {
         for (int j = 0; j < acc.length; j++) {
             put(dinp, j, acc[j]);
         }
+        return -1;
     }
 
     @Override

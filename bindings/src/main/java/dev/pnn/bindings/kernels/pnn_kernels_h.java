@@ -1380,7 +1380,8 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     }
 
     private static class pnn_maxpool_backward {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            pnn_kernels_h.C_LONG,
             pnn_kernels_h.C_POINTER,
             pnn_kernels_h.C_POINTER,
             pnn_kernels_h.C_POINTER,
@@ -1396,7 +1397,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * int64_t pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
      * }
      */
     public static FunctionDescriptor pnn_maxpool_backward$descriptor() {
@@ -1406,7 +1407,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * int64_t pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
      * }
      */
     public static MethodHandle pnn_maxpool_backward$handle() {
@@ -1416,7 +1417,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * int64_t pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
      * }
      */
     public static MemorySegment pnn_maxpool_backward$address() {
@@ -1425,16 +1426,16 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
+     * int64_t pnn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t count_in, int64_t count_out)
      * }
      */
-    public static void pnn_maxpool_backward(MemorySegment dinp, MemorySegment dout, MemorySegment argmax, long count_in, long count_out) {
+    public static long pnn_maxpool_backward(MemorySegment dinp, MemorySegment dout, MemorySegment argmax, long count_in, long count_out) {
         var mh$ = pnn_maxpool_backward.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("pnn_maxpool_backward", dinp, dout, argmax, count_in, count_out);
             }
-            mh$.invokeExact(dinp, dout, argmax, count_in, count_out);
+            return (long)mh$.invokeExact(dinp, dout, argmax, count_in, count_out);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
