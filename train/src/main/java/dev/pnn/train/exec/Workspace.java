@@ -2,6 +2,7 @@ package dev.pnn.train.exec;
 
 import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.BatchBuffers;
+import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.ShapeMismatchException;
 import dev.pnn.tensor.Tensor;
@@ -53,6 +54,8 @@ public final class Workspace implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final BatchBuffers<Frame> frames;
     private Tensor gradients;
+    private long randomSeed;
+    private long randomStep;
     private Map<String, Tensor> gradientsByName;
     /** stepGradients[count - 1][step]: the gradients of that step's parameters. */
     private Tensor[][][] stepGradients;
@@ -86,6 +89,14 @@ public final class Workspace implements AutoCloseable {
      * @throws ShapeMismatchException when the input does not have the model's sample size
      */
     public Vjp forward(Tensor input, int layers, boolean inputGradient) {
+        return forward(input, layers, inputGradient, false);
+    }
+
+    /**
+     * Forward as {@link #forward(Tensor, int, boolean)}, in training mode when {@code training}
+     * (dropout drops, with the masks fixed by {@link #randomStream}).
+     */
+    public Vjp forward(Tensor input, int layers, boolean inputGradient, boolean training) {
         Tensor x = asBatch(input);
         if (layers < 1 || layers > model.layers().size()) {
             throw new IllegalArgumentException("forward: layers must be in [1, " + model.layers().size() + "], got "
@@ -93,6 +104,7 @@ public final class Workspace implements AutoCloseable {
         }
         Frame frame = frames.get(x.rows());
         long generation = ++frame.generation;
+        frame.training = training;
         List<Fusions.Step> plan = net.plan(layers);
         Pullback[] pullbacks = new Pullback[plan.size()];
         Tensor h = x;
@@ -180,6 +192,16 @@ public final class Workspace implements AutoCloseable {
         return frames.get(output.rows()).lossGradient(output.shape());
     }
 
+    /**
+     * Where the next training passes draw their random numbers (dropout masks): a seed and the
+     * step they belong to. A training loop sets it before each step (its seed, its step count),
+     * so that masks are the same from run to run and after a resume.
+     */
+    public void randomStream(long seed, long step) {
+        this.randomSeed = seed;
+        this.randomStep = step;
+    }
+
     /** How many batch sizes this workspace holds buffers for now. */
     public int batchSizes() {
         return frames.size();
@@ -213,9 +235,11 @@ public final class Workspace implements AutoCloseable {
         final Tensor[] outputs;
         Tensor[] inputGradients;
         final Tensor[][] scratch;
+        final IntVector[][] scratchInts;
         final List<Tensor> lossGradients = new ArrayList<>(2);
         final LayerContext[][] contexts;
         long generation;
+        boolean training;
         long bytes;
 
         Frame(Arena arena, int rows) {
@@ -228,6 +252,7 @@ public final class Workspace implements AutoCloseable {
             }
             this.outputs = carve(shapes);
             this.scratch = new Tensor[n][];
+            this.scratchInts = new IntVector[n][];
             this.contexts = new LayerContext[n][];
         }
 
@@ -265,6 +290,21 @@ public final class Workspace implements AutoCloseable {
             } else if (!mine[k].shape().equals(shape)) {
                 throw new IllegalArgumentException("scratch " + k + " of layer " + layer + " is " + mine[k].shape()
                         + ", asked for " + shape);
+            }
+            return mine[k];
+        }
+
+        IntVector scratchInts(int layer, int k, int size) {
+            IntVector[] mine = scratchInts[layer];
+            if (mine == null || mine.length <= k) {
+                mine = scratchInts[layer] = Arrays.copyOf(mine == null ? new IntVector[0] : mine, k + 1);
+            }
+            if (mine[k] == null) {
+                mine[k] = IntVector.allocate(arena, size);
+                bytes += (long) size * Integer.BYTES;
+            } else if (mine[k].size() != size) {
+                throw new IllegalArgumentException("int scratch " + k + " of layer " + layer + " holds " + mine[k].size()
+                        + ", asked for " + size);
             }
             return mine[k];
         }
@@ -377,6 +417,26 @@ public final class Workspace implements AutoCloseable {
         @Override
         public Tensor scratch(int k, Shape shape) {
             return frame.scratch(covers.first(), k, shape);
+        }
+
+        @Override
+        public IntVector scratchInts(int k, int size) {
+            return frame.scratchInts(covers.first(), k, size);
+        }
+
+        @Override
+        public boolean training() {
+            return frame.training;
+        }
+
+        @Override
+        public long randomSeed() {
+            return randomSeed ^ (covers.first() + 1) * 0x9E3779B97F4A7C15L;
+        }
+
+        @Override
+        public long randomCounter() {
+            return randomStep;
         }
     }
 }

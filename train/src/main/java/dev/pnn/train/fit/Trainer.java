@@ -127,7 +127,7 @@ public final class Trainer {
                          net.backend(), 0, false);
                  Batches validationBatches = validation == null ? null : new Batches(validation,
                          config.evalBatchSize(), config.normalization(), net.backend(), 0, false)) {
-                step = s;
+                step = s.seed(config.seed());
                 steps = batches.batchCount();
                 int first = 0;
                 if (from != null) {

@@ -28,6 +28,7 @@ public final class TrainingStep implements AutoCloseable {
     private final Optimizer optimizer;
     private final OptimizerState state;
     private final Workspace workspace;
+    private long seed;
     private Tensor output;
 
     /**
@@ -64,7 +65,8 @@ public final class TrainingStep implements AutoCloseable {
      * loss in {@code workspace().gradients()} and returns the loss.
      */
     public double gradients(Tensor inputs, IntVector labels) {
-        Vjp y = workspace.forward(inputs, objective.layers(), false);
+        workspace.randomStream(seed, state.steps());
+        Vjp y = workspace.forward(inputs, objective.layers(), false, true);
         workspace.zeroGradients();
         Tensor dy = workspace.lossGradient(y.output());
         double loss = objective.loss().valueAndGradient(net.backend(), y.output(), labels, dy);
@@ -79,6 +81,12 @@ public final class TrainingStep implements AutoCloseable {
      */
     public Tensor output() {
         return output;
+    }
+
+    /** Seeds the random draws of training passes (dropout masks); the step count positions them. */
+    public TrainingStep seed(long seed) {
+        this.seed = seed;
+        return this;
     }
 
     /** The workspace this step runs in: its gradients, and a place to evaluate between steps. */

@@ -91,7 +91,7 @@ public final class ModelFile {
         }
         save(file, parameters, info, w -> {
             for (Map.Entry<String, Tensor> a : arrays.entrySet()) {
-                w.array(a.getKey(), a.getValue(), false);
+                w.array(a.getKey(), a.getValue(), ParameterSpec.FileLayout.identity(a.getValue().shape()));
             }
             for (Map.Entry<String, String> j : json.entrySet()) {
                 w.json(j.getKey(), j.getValue());
@@ -108,7 +108,7 @@ public final class ModelFile {
             Npz.Writer w = new Npz.Writer(out);
             w.json(MODEL_JSON, json);
             for (String name : parameters.names()) {
-                w.array(name, parameters.get(name), parameters.spec(name).transposed());
+                w.array(name, parameters.get(name), parameters.spec(name).layout());
             }
             extra.write(w);
             w.finish();
@@ -188,7 +188,7 @@ public final class ModelFile {
     public static void readArray(Path file, String name, Tensor into) throws IOException {
         try (Npz.Reader r = new Npz.Reader(file)) {
             r.checkArray(name, into.shape());
-            r.readArray(name, into, false);
+            r.readArray(name, into, ParameterSpec.FileLayout.identity(into.shape()));
         }
     }
 
@@ -376,7 +376,7 @@ public final class ModelFile {
         Parameters parameters = Parameters.zeros(model);
         try {
             for (int k = 0; k < names.size(); k++) {
-                r.readArray(names.get(k), parameters.get(names.get(k)), specs.get(k).transposed());
+                r.readArray(names.get(k), parameters.get(names.get(k)), specs.get(k).layout());
             }
             return parameters;
         } catch (IOException | RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.pnn.train.io;
 
 import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.model.ParameterSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,26 +53,18 @@ final class Npz {
             zip.closeEntry();
         }
 
-        /**
-         * Array {@code name}.npy of {@code tensor}'s values; when {@code transposed}, the tensor
-         * is a 2-D matrix stored as the transpose of what the file holds.
-         */
-        void array(String name, Tensor tensor, boolean transposed) throws IOException {
-            Shape stored = tensor.shape();
-            Shape file = transposed ? new Shape(stored.dim(1), stored.dim(0)) : stored;
+        /** Array {@code name}.npy of {@code tensor}'s values, laid out in the file as {@code layout} says. */
+        void array(String name, Tensor tensor, ParameterSpec.FileLayout layout) throws IOException {
             zip.putNextEntry(new ZipEntry(name + ".npy"));
-            zip.write(Npy.header(file));
+            zip.write(Npy.header(layout.fileShape()));
             float[] values = tensor.toArray();
+            int[] order = layout.isIdentity() ? null : layout.storedIndexOfFileElement();
             ByteBuffer buf = ByteBuffer.allocate(CHUNK * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            int rows = transposed ? stored.dim(1) : 1;
-            int cols = transposed ? stored.dim(0) : values.length;
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    buf.putFloat(transposed ? values[c * rows + r] : values[c]);
-                    if (!buf.hasRemaining()) {
-                        zip.write(buf.array(), 0, buf.position());
-                        buf.clear();
-                    }
+            for (int f = 0; f < values.length; f++) {
+                buf.putFloat(values[order == null ? f : order[f]]);
+                if (!buf.hasRemaining()) {
+                    zip.write(buf.array(), 0, buf.position());
+                    buf.clear();
                 }
             }
             zip.write(buf.array(), 0, buf.position());
@@ -179,11 +172,11 @@ final class Npz {
         }
 
         /**
-         * Reads array {@code name}.npy (checked by {@link #checkArray}) into {@code into},
-         * transposing it when {@code transposed}; verifies the CRC and that every value is finite
-         * and below {@link #MAX_MAGNITUDE}.
+         * Reads array {@code name}.npy (checked by {@link #checkArray}) into {@code into}, laid
+         * out as {@code layout} says; verifies the CRC and that every value is finite and below
+         * {@link #MAX_MAGNITUDE}.
          */
-        void readArray(String name, Tensor into, boolean transposed) throws IOException {
+        void readArray(String name, Tensor into, ParameterSpec.FileLayout layout) throws IOException {
             ZipEntry e = entry(name + ".npy");
             try (CheckedInputStream in = new CheckedInputStream(zip.getInputStream(e), new CRC32())) {
                 Npy.Header h = Npy.read(in, file, e.getName());
@@ -214,14 +207,11 @@ final class Npz {
                             "more (trailing data)");
                 }
                 verifyCrc(e, file, in.getChecksum().getValue());
-                if (transposed) {
-                    int rows = into.rows();
-                    int cols = into.cols();
+                if (!layout.isIdentity()) {
+                    int[] order = layout.storedIndexOfFileElement();
                     float[] t = new float[values.length];
-                    for (int r = 0; r < rows; r++) {
-                        for (int c = 0; c < cols; c++) {
-                            t[r * cols + c] = values[c * rows + r];
-                        }
+                    for (int f = 0; f < values.length; f++) {
+                        t[order[f]] = values[f];
                     }
                     values = t;
                 }

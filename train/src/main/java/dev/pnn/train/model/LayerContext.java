@@ -1,6 +1,7 @@
 package dev.pnn.train.model;
 
 import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
 
@@ -41,4 +42,20 @@ public interface LayerContext {
      * @throws IllegalArgumentException when {@code k} was first asked for with another shape
      */
     Tensor scratch(int k, Shape shape);
+
+    /** Like {@link #scratch}, for ints (a max pool's argmax): the same {@code k} gives the same vector. */
+    IntVector scratchInts(int k, int size);
+
+    /** Whether this pass trains (dropout drops) or evaluates (dropout passes everything). */
+    boolean training();
+
+    /**
+     * A seed for this layer's random draws in this pass, and {@link #randomCounter()} the pass's
+     * position in the run: together they fix a dropout mask, so that a run (and a resumed run)
+     * draws the same masks every time.
+     */
+    long randomSeed();
+
+    /** The training step this pass belongs to (the optimizer's step count before it). */
+    long randomCounter();
 }

@@ -43,7 +43,8 @@ public record Linear(int in, int out) implements Layer {
 
     @Override
     public List<ParameterSpec> parameters() {
-        return List.of(new ParameterSpec("weight", new Shape(in, out), Initializer.weight(in), true),
+        return List.of(new ParameterSpec("weight", new Shape(in, out), Initializer.weight(in),
+                        new ParameterSpec.FileLayout(new Shape(in, out), new int[] {1, 0})),
                 new ParameterSpec("bias", new Shape(out), Initializer.bias(in)));
     }
 

@@ -40,25 +40,44 @@ final class ParamJson {
         w.flush();
     }
 
-    private static void array(JsonWriter w, Tensor t, ParameterSpec spec) throws IOException {
+    /** A parameter's values in its file layout's row-major order (as PyTorch holds them). */
+    static float[] fileOrder(Tensor t, ParameterSpec spec) {
         float[] v = t.toArray();
+        if (spec.layout().isIdentity()) {
+            return v;
+        }
+        int[] order = spec.layout().storedIndexOfFileElement();
+        float[] out = new float[v.length];
+        for (int f = 0; f < out.length; f++) {
+            out[f] = v[order[f]];
+        }
+        return out;
+    }
+
+    /** Nested lists in the file shape: a bias a list, a weight a list of rows, a 4-D kernel deeper. */
+    private static void array(JsonWriter w, Tensor t, ParameterSpec spec) throws IOException {
+        nest(w, fileOrder(t, spec), spec.fileShape().dims(), 0, 0);
+    }
+
+    private static int nest(JsonWriter w, float[] v, int[] dims, int axis, int at) throws IOException {
         w.beginArray();
-        if (spec.shape().rank() == 1) {
-            for (float f : v) {
-                w.value(f);
-            }
-        } else {
-            int rows = spec.fileShape().dim(0);
-            int cols = Math.toIntExact(spec.fileShape().size() / rows);
-            for (int r = 0; r < rows; r++) {
-                w.beginArray();
-                for (int c = 0; c < cols; c++) {
-                    w.value(spec.transposed() ? v[c * rows + r] : v[r * cols + c]);
-                }
-                w.endArray();
+        for (int i = 0; i < dims[axis]; i++) {
+            if (axis == dims.length - 1) {
+                w.value(v[at++]);
+            } else {
+                at = nest(w, v, dims, axis + 1, at);
             }
         }
         w.endArray();
+        return at;
+    }
+
+    private static void flatten(JsonElement e, List<Float> into) {
+        if (e.isJsonArray()) {
+            e.getAsJsonArray().forEach(x -> flatten(x, into));
+        } else {
+            into.add(e.getAsFloat());
+        }
     }
 
     /** The arrays of such a file, in order, each as rows (a bias as one row). */
@@ -86,10 +105,11 @@ final class ParamJson {
             } else {
                 float[][] m = new float[a.size()][];
                 for (int r = 0; r < m.length; r++) {
-                    JsonArray ra = a.get(r).getAsJsonArray();
-                    m[r] = new float[ra.size()];
+                    List<Float> flat = new ArrayList<>();
+                    flatten(a.get(r), flat);
+                    m[r] = new float[flat.size()];
                     for (int c = 0; c < m[r].length; c++) {
-                        m[r][c] = ra.get(c).getAsFloat();
+                        m[r][c] = flat.get(c);
                     }
                 }
                 out.add(m);

@@ -87,12 +87,10 @@ final class PlotCommand implements Callable<Integer> {
             int side = (int) Math.round(Math.sqrt(first.in()));
             if (side * side == first.in()) {
                 ParameterSpec spec = net.parameters().spec("0.weight");
-                float[] w = net.parameters().get("0.weight").toArray();
-                float[][] units = new float[first.out()][first.in()];
+                float[] w = ParamJson.fileOrder(net.parameters().get("0.weight"), spec); // (out, in)
+                float[][] units = new float[first.out()][];
                 for (int u = 0; u < first.out(); u++) {
-                    for (int i = 0; i < first.in(); i++) {
-                        units[u][i] = spec.transposed() ? w[i * first.out() + u] : w[u * first.in() + i];
-                    }
+                    units[u] = java.util.Arrays.copyOfRange(w, u * first.in(), (u + 1) * first.in());
                 }
                 Path weights = dir.resolve("weights.png");
                 Plots.weights(units, side, 16, weights);
