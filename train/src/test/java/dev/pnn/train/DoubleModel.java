@@ -2,7 +2,10 @@ package dev.pnn.train;
 
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.model.Conv2d;
+import dev.pnn.train.model.Flatten;
 import dev.pnn.train.model.Layer;
+import dev.pnn.train.model.MaxPool2d;
 import dev.pnn.train.model.Linear;
 import dev.pnn.train.model.LogSoftMax;
 import dev.pnn.train.model.Loss;
@@ -36,8 +39,86 @@ public final class DoubleModel {
         double[][] h = x;
         int offset = 0;
         List<Layer> layers = model.layers();
-        for (Layer layer : layers) {
+        for (int li = 0; li < layers.size(); li++) {
+            Layer layer = layers.get(li);
+            dev.pnn.tensor.Shape in = model.shape(li);
             switch (layer) {
+                case Conv2d conv -> {
+                    int hh = in.dim(0);
+                    int ww = in.dim(1);
+                    int c = in.dim(2);
+                    int k = conv.kernel();
+                    dev.pnn.tensor.Shape o = model.shape(li + 1);
+                    int oh = o.dim(0);
+                    int ow = o.dim(1);
+                    int oc = conv.out();
+                    int bias = offset + k * k * c * oc;
+                    double[][] y = new double[h.length][oh * ow * oc];
+                    for (int r = 0; r < h.length; r++) {
+                        for (int yy = 0; yy < oh; yy++) {
+                            for (int xx = 0; xx < ow; xx++) {
+                                for (int co = 0; co < oc; co++) {
+                                    double s = theta[bias + co];
+                                    for (int ky = 0; ky < k; ky++) {
+                                        for (int kx = 0; kx < k; kx++) {
+                                            int sy = yy * conv.stride() - conv.padding() + ky;
+                                            int sx = xx * conv.stride() - conv.padding() + kx;
+                                            if (sy < 0 || sy >= hh || sx < 0 || sx >= ww) {
+                                                continue;
+                                            }
+                                            for (int ci = 0; ci < c; ci++) {
+                                                s += h[r][(sy * ww + sx) * c + ci]
+                                                        * theta[offset + ((ky * k + kx) * c + ci) * oc + co];
+                                            }
+                                        }
+                                    }
+                                    y[r][(yy * ow + xx) * oc + co] = s;
+                                }
+                            }
+                        }
+                    }
+                    offset = bias + oc;
+                    h = y;
+                }
+                case MaxPool2d pool -> {
+                    int ww = in.dim(1);
+                    int c = in.dim(2);
+                    dev.pnn.tensor.Shape o = model.shape(li + 1);
+                    double[][] y = new double[h.length][(int) o.size()];
+                    for (int r = 0; r < h.length; r++) {
+                        for (int yy = 0; yy < o.dim(0); yy++) {
+                            for (int xx = 0; xx < o.dim(1); xx++) {
+                                for (int ch = 0; ch < c; ch++) {
+                                    double best = Double.NEGATIVE_INFINITY;
+                                    for (int ky = 0; ky < pool.kernel(); ky++) {
+                                        for (int kx = 0; kx < pool.kernel(); kx++) {
+                                            int sy = yy * pool.stride() + ky;
+                                            int sx = xx * pool.stride() + kx;
+                                            best = Math.max(best, h[r][(sy * ww + sx) * c + ch]);
+                                        }
+                                    }
+                                    y[r][(yy * o.dim(1) + xx) * c + ch] = best;
+                                }
+                            }
+                        }
+                    }
+                    h = y;
+                }
+                case Flatten f -> {
+                    if (in.rank() == 3) {
+                        int pixels = in.dim(0) * in.dim(1);
+                        int c = in.dim(2);
+                        double[][] y = new double[h.length][pixels * c];
+                        for (int r = 0; r < h.length; r++) {
+                            for (int p = 0; p < pixels; p++) {
+                                for (int ch = 0; ch < c; ch++) {
+                                    y[r][ch * pixels + p] = h[r][p * c + ch];
+                                }
+                            }
+                        }
+                        h = y;
+                    }
+                }
                 case Linear l -> {
                     double[][] y = new double[h.length][l.out()];
                     int bias = offset + l.in() * l.out();

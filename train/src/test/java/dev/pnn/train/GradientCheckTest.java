@@ -64,6 +64,29 @@ class GradientCheckTest {
         checkAgainstDoublePrecision(Model.sigmoid30(), Loss.quadratic(), Init.PYTORCH_DEFAULT);
     }
 
+    /** A small CNN: convolutions with stride and padding, max pooling, flatten, Linear; fused and unfused ReLU. */
+    @Test
+    void aSmallConvolutionalNetworkMatchesDoublePrecisionFiniteDifferences() {
+        Model cnn = new Model(dev.pnn.tensor.Shape.of(9, 9, 2), List.of(
+                new dev.pnn.train.model.Conv2d(2, 4, 3, 1, 1), new ReLU(),
+                new dev.pnn.train.model.MaxPool2d(2),
+                new dev.pnn.train.model.Conv2d(4, 5, 3, 2, 2), new Sigmoid(),
+                new dev.pnn.train.model.Flatten(), new Linear(5 * 3 * 3, 7), new dev.pnn.train.model.LogSoftMax()));
+        checkAgainstDoublePrecision(cnn, Loss.nll(), Init.PYTORCH_DEFAULT);
+    }
+
+    /** Each new layer alone after a Linear, its input gradient checked through the Linear's weights. */
+    @Test
+    void eachConvolutionalLayerMatchesDoublePrecisionFiniteDifferences() {
+        checkAgainstDoublePrecision(new Model(dev.pnn.tensor.Shape.of(6, 5, 3), List.of(
+                new dev.pnn.train.model.Conv2d(3, 2, 2, 1, 0), new dev.pnn.train.model.Flatten(),
+                new Linear(2 * 5 * 4, 10), new dev.pnn.train.model.LogSoftMax())), Loss.nll(), Init.HE_NORMAL);
+        checkAgainstDoublePrecision(new Model(dev.pnn.tensor.Shape.of(7, 7, 3), List.of(
+                new dev.pnn.train.model.Conv2d(3, 3, 1), new dev.pnn.train.model.MaxPool2d(3, 2),
+                new dev.pnn.train.model.Flatten(), new Linear(27, 10), new dev.pnn.train.model.LogSoftMax())),
+                Loss.nll(), Init.PYTORCH_DEFAULT);
+    }
+
     @Test
     void crossEntropyOnLogitsMatchesDoublePrecisionFiniteDifferences() {
         Model logits = new Model(784, List.of(new Linear(784, 64), new ReLU(), new Linear(64, 10)));

@@ -21,6 +21,8 @@ import java.util.Locale;
  * {@link Preset} holds and what the command line's options override one by one. It builds the
  * {@link Model} and the {@link TrainingConfig}.
  *
+ * @param architecture  {@code mlp} (built from the widths and activation below) or {@code cnn}
+ *                      ({@link Model#cnn()}, for 28x28 images)
  * @param hidden        hidden layer widths (none: a linear model)
  * @param activation    the hidden activation
  * @param loss          {@code nll} (LogSoftMax output), {@code mse} or {@code quadratic} (Sigmoid output)
@@ -36,7 +38,8 @@ import java.util.Locale;
  * @param seed          seeds the initial weights and the shuffles
  * @param evalBatchSize examples per evaluation batch
  */
-public record Recipe(List<Integer> hidden, Activation activation, String loss, int epochs, int batchSize,
+public record Recipe(String architecture, List<Integer> hidden, Activation activation, String loss, int epochs,
+                     int batchSize,
                      String optimizer, double lr, double momentum, double weightDecay, String schedule,
                      Normalization normalization, Init init, long seed, int evalBatchSize) {
 
@@ -49,6 +52,13 @@ public record Recipe(List<Integer> hidden, Activation activation, String loss, i
 
     /** The model for samples of {@code inputs} values and {@code classes} classes. */
     public Model model(int inputs, int classes) {
+        if (architecture.equals("cnn")) {
+            if (inputs != 784 || classes != 10) {
+                throw new IllegalArgumentException("the cnn takes 28x28 images of 10 classes, not " + inputs
+                        + " values and " + classes + " classes");
+            }
+            return Model.cnn();
+        }
         Model mlp = Model.mlp(inputs, hidden, classes, activation);
         if (loss.equals("nll")) {
             return mlp;
@@ -90,7 +100,7 @@ public record Recipe(List<Integer> hidden, Activation activation, String loss, i
 
     /** {@code 784-30-10 sigmoid, quadratic, sgd lr 3, batch 10, 30 epochs}. */
     public String describe(int inputs, int classes) {
-        StringBuilder s = new StringBuilder().append(inputs);
+        StringBuilder s = new StringBuilder().append(architecture.equals("cnn") ? "cnn " : "").append(inputs);
         hidden.forEach(h -> s.append('-').append(h));
         s.append('-').append(classes);
         if (!hidden.isEmpty()) {

@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * The rewrites the executor applies to a model before running it, each stated once here:
  * <ul>
- *   <li>{@link Linear} then {@link ReLU} becomes one step: a GEMM and the fused
- *       bias-add-ReLU kernel ({@link #plan});</li>
+ *   <li>{@link Linear} (or {@link Conv2d}) then {@link ReLU} becomes one step: a GEMM and the
+ *       fused bias-add-ReLU kernel ({@link #plan});</li>
  *   <li>{@link LogSoftMax} then {@link Loss#nll()} becomes the fused cross-entropy on the logits:
  *       the model runs without its last layer and the loss and its gradient
  *       {@code (softmax - onehot) / rows} come from one kernel ({@link #objective}).</li>
@@ -44,8 +44,12 @@ public final class Fusions {
     public static List<Step> plan(List<Layer> layers, int count) {
         List<Step> steps = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            if (layers.get(i) instanceof Linear linear && i + 1 < count && layers.get(i + 1) instanceof ReLU) {
+            boolean reluNext = i + 1 < count && layers.get(i + 1) instanceof ReLU;
+            if (layers.get(i) instanceof Linear linear && reluNext) {
                 steps.add(new Step(new LinearReLU(linear), i, 2));
+                i++;
+            } else if (layers.get(i) instanceof Conv2d conv && reluNext) {
+                steps.add(new Step(new ConvReLU(conv), i, 2));
                 i++;
             } else {
                 steps.add(new Step(layers.get(i), i, 1));
@@ -81,6 +85,35 @@ public final class Fusions {
             case Loss.Mse mse -> new Objective(n, mse);
             case Loss.Quadratic q -> new Objective(n, q);
         };
+    }
+
+    /** A Conv2d and the ReLU after it as one step: the bias and the ReLU in one kernel. */
+    private record ConvReLU(Conv2d conv) implements Layer {
+
+        @Override
+        public Shape outputShape(Shape input) {
+            return conv.outputShape(input);
+        }
+
+        @Override
+        public List<ParameterSpec> parameters() {
+            return conv.parameters();
+        }
+
+        @Override
+        public Vjp forward(LayerContext context, Tensor input) {
+            return conv.convolve(context, input, true);
+        }
+
+        @Override
+        public LayerSpec spec() {
+            throw new UnsupportedOperationException("a fused step is not part of any model");
+        }
+
+        @Override
+        public String toString() {
+            return conv + "+ReLU";
+        }
     }
 
     /** A Linear and the ReLU after it as one step; only plans hold it. */

@@ -21,7 +21,11 @@ public final class LayerTypes {
             .with("Linear", Linear::fromSpec)
             .with("ReLU", s -> Elementwise.fromSpec(s, new ReLU()))
             .with("Sigmoid", s -> Elementwise.fromSpec(s, new Sigmoid()))
-            .with("LogSoftMax", s -> Elementwise.fromSpec(s, new LogSoftMax()));
+            .with("LogSoftMax", s -> Elementwise.fromSpec(s, new LogSoftMax()))
+            .with("Conv2d", Conv2d::fromSpec)
+            .with("MaxPool2d", MaxPool2d::fromSpec)
+            .with("Flatten", Flatten::fromSpec)
+            .with("Dropout", Dropout::fromSpec);
 
     private final Map<String, Function<LayerSpec, Layer>> factories;
 
@@ -29,7 +33,7 @@ public final class LayerTypes {
         this.factories = factories;
     }
 
-    /** Linear, ReLU, Sigmoid and LogSoftMax. */
+    /** Linear, ReLU, Sigmoid, LogSoftMax, Conv2d, MaxPool2d, Flatten and Dropout. */
     public static LayerTypes builtIn() {
         return BUILT_IN;
     }

@@ -111,6 +111,17 @@ public final class Model {
         return new Model(784, List.of(new Linear(784, 30), new Sigmoid(), new Linear(30, 10), new Sigmoid()));
     }
 
+    /**
+     * A small convolutional network for 28x28 greyscale images (channels last): Conv2d 1-32 3x3,
+     * ReLU, MaxPool2d 2, Conv2d 32-64 3x3, ReLU, MaxPool2d 2, Flatten, Linear 1600-128, ReLU,
+     * Dropout 0.5, Linear 128-10, LogSoftMax.
+     */
+    public static Model cnn() {
+        return new Model(Shape.of(28, 28, 1), List.of(new Conv2d(1, 32, 3), new ReLU(), new MaxPool2d(2),
+                new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(1600, 128), new ReLU(),
+                new Dropout(0.5), new Linear(128, 10), new LogSoftMax()));
+    }
+
     /** The shape of one input sample. */
     public Shape input() {
         return input;

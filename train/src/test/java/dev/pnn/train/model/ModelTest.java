@@ -124,4 +124,27 @@ class ModelTest {
         assertEquals(0, new ReLU().parameterCount());
         assertThrows(IllegalArgumentException.class, () -> new ParameterSpec("0.weight", Shape.of(1), Initializer.constant(0)));
     }
+
+    @Test
+    void convolutionalLayersCheckTheirShapes() {
+        assertEquals(Shape.of(13, 12, 8), new Conv2d(3, 8, 3, 2, 1).outputShape(Shape.of(26, 23, 3)));
+        assertEquals(Shape.of(4, 3, 5), new MaxPool2d(3, 2).outputShape(Shape.of(9, 8, 5)));
+        assertEquals(Shape.of(60), new Flatten().outputShape(Shape.of(2, 6, 5)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Model(Shape.of(28, 28, 1), List.of(new Conv2d(3, 8, 3))));
+        assertTrue(e.getMessage().contains("Conv2d(3, 8, 3) cannot take samples of shape 28x28x1 (it takes h x w x 3"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Model(Shape.of(2, 2, 1), List.of(new MaxPool2d(3))));
+        assertTrue(e.getMessage().contains("MaxPool2d(3) cannot take samples of shape 2x2x1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Conv2d(1, 8, 3, 1, 3), "padding below the kernel");
+        assertThrows(IllegalArgumentException.class, () -> new Dropout(1.0));
+        Model m = new Model(Shape.of(9, 9, 2), List.of(new Conv2d(2, 4, 3, 2, 1), new ReLU(), new MaxPool2d(2),
+                new Flatten(), new Dropout(0.3), new Linear(16, 3), new LogSoftMax()));
+        assertEquals(m, ModelSpec.fromJson(m.spec().toJson()).toModel());
+        assertTrue(m.spec().toJson().contains("{\"type\":\"Conv2d\",\"in\":2,\"out\":4,\"kernel\":3,\"stride\":2,"
+                + "\"padding\":1}"), m.spec().toJson());
+        assertEquals(List.of(2, 1, 1, 1, 1, 1), Fusions.plan(m.layers(), 7).stream().map(Fusions.Step::count).toList());
+        assertEquals("Conv2d(2, 4, 3, stride 2, padding 1)+ReLU", Fusions.plan(m.layers(), 7).getFirst().layer()
+                .toString());
+    }
 }

@@ -55,6 +55,9 @@ import picocli.CommandLine.Option;
                 "  softmax         784-10 (one Linear layer), otherwise as mlp: >= 92% (92.58% here)",
                 "  sigmoid-30      Nielsen's network.py: 784-30-10 sigmoid, quadratic cost, plain SGD lr 3.0,",
                 "                  batch 10, 30 epochs, pixels in [0, 1]: >= 95%",
+                "  cnn             conv 1-32 3x3, ReLU, max-pool 2, conv 32-64 3x3, ReLU, max-pool 2, Linear",
+                "                  1600-128, ReLU, dropout 0.5, Linear 128-10; Adam lr 2e-3 cosine, batch 64,",
+                "                  5 epochs: >= 99.3% (99.33% mean of 3 seeds here)",
                 "  perceptron-3v7  3s against 7s: 784 weights and a bias, averaged perceptron, lr 1, 5 epochs:",
                 "                  >= 98% of the test set's 3s and 7s (--save writes its JSON)", ""})
 final class TrainCommand implements Callable<Integer> {
@@ -67,7 +70,7 @@ final class TrainCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", defaultValue = "mlp", paramLabel = "NAME",
-            description = "mlp | softmax | sigmoid-30 | perceptron-3v7  [default: ${DEFAULT-VALUE}]")
+            description = "mlp | softmax | sigmoid-30 | cnn | perceptron-3v7  [default: ${DEFAULT-VALUE}]")
     String model;
 
     @Mixin
@@ -198,7 +201,10 @@ final class TrainCommand implements Callable<Integer> {
                 default -> throw usage("--normalize: expected none, mnist or auto, found '" + normalize + "'");
             };
         }
-        return new Recipe(hidden != null ? widths(hidden) : r.hidden(), activation != null ? activation(activation)
+        if (r.architecture().equals("cnn") && (hidden != null || activation != null || loss != null)) {
+            throw usage("--model cnn has its own layers: --hidden, --activation and --loss do not apply");
+        }
+        return new Recipe(r.architecture(), hidden != null ? widths(hidden) : r.hidden(), activation != null ? activation(activation)
                 : r.activation(), loss != null ? loss : r.loss(), epochs != null ? epochs : r.epochs(),
                 batchSize != null ? batchSize : r.batchSize(), opt, rate, momentum != null ? momentum : r.momentum(),
                 weightDecay != null ? weightDecay : r.weightDecay(), schedule != null ? schedule : r.schedule(), norm,
