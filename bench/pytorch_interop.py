@@ -3,8 +3,9 @@
 
     bench/pytorch_interop.py MODEL.npz [DATA_DIR] [OUT_DIR]
 
-1. Loads MODEL.npz (written by `pnn train --save`) into torch.nn.Sequential with
-   load_state_dict, as it is, and prints its test accuracy and its first ten predictions.
+1. Builds the torch.nn.Sequential that MODEL.npz's model.json describes (Linear, ReLU, Sigmoid,
+   LogSoftMax, Conv2d, MaxPool2d, Flatten, Dropout), loads the file's arrays into it with
+   load_state_dict, as they are, and prints its test accuracy and its first ten predictions.
 2. Trains the same architecture one epoch in PyTorch, saves its state_dict with numpy.savez
    as OUT_DIR/torch-trained.npz, with OUT_DIR/torch-trained.json beside it (the model.json a
    panama-nn model file holds), and prints its test accuracy: `pnn evaluate --model
@@ -21,15 +22,35 @@ def idx(path, offset):
     return np.frombuffer(open(path, "rb").read(), dtype=np.uint8, offset=offset)
 
 
-def mnist(data, kind):
-    images = idx(f"{data}/{kind}-images-idx3-ubyte", 16).reshape(-1, 784).astype(np.float32)
+def mnist(data, kind, input_shape):
+    images = idx(f"{data}/{kind}-images-idx3-ubyte", 16).astype(np.float32)
     labels = idx(f"{data}/{kind}-labels-idx1-ubyte", 8).astype(np.int64)
+    if len(input_shape) == 3:  # (h, w, c) images: PyTorch wants (c, h, w); MNIST has c = 1
+        h, w, c = input_shape
+        images = images.reshape(-1, h, w, c).transpose(0, 3, 1, 2).copy()
+    else:
+        images = images.reshape(-1, 784)
     return torch.from_numpy((images / 255 - 0.1307) / 0.3081), torch.from_numpy(labels)
 
 
-def network():
-    return torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64),
-                               torch.nn.ReLU(), torch.nn.Linear(64, 10), torch.nn.LogSoftmax(dim=1))
+def layer(spec):
+    kind = spec["type"]
+    if kind == "Linear":
+        return torch.nn.Linear(spec["in"], spec["out"])
+    if kind == "Conv2d":
+        return torch.nn.Conv2d(spec["in"], spec["out"], spec["kernel"], stride=spec["stride"],
+                               padding=spec["padding"])
+    if kind == "MaxPool2d":
+        return torch.nn.MaxPool2d(spec["kernel"], stride=spec["stride"])
+    if kind == "Dropout":
+        return torch.nn.Dropout(spec["p"])
+    simple = {"ReLU": torch.nn.ReLU, "Sigmoid": torch.nn.Sigmoid, "Flatten": torch.nn.Flatten,
+              "LogSoftMax": lambda: torch.nn.LogSoftmax(dim=1)}
+    return simple[kind]()
+
+
+def network(model):
+    return torch.nn.Sequential(*[layer(spec) for spec in model["layers"]])
 
 
 def accuracy(net, x, y):
@@ -44,19 +65,19 @@ def main():
     out = sys.argv[3] if len(sys.argv) > 3 else "."
     torch.manual_seed(0)
     torch.set_num_threads(1)
-    test_x, test_y = mnist(data, "t10k")
-
     z = np.load(model)
     meta = json.loads(bytes(z["model.json"]).decode())
-    net = network()
+    test_x, test_y = mnist(data, "t10k", meta["model"]["input"])
+    net = network(meta["model"])
+    net.eval()
     net.load_state_dict({k: torch.from_numpy(z[k]) for k in z.files if k != "model.json"})
     acc, predicted = accuracy(net, test_x, test_y)
     print(f"panama-nn model {model} in PyTorch: test accuracy {acc:.2f}% "
           f"(the file says {meta['training'].get('final_accuracy')}); "
           f"first predictions {predicted[:10].tolist()}")
 
-    train_x, train_y = mnist(data, "train")
-    net = network()
+    train_x, train_y = mnist(data, "train", meta["model"]["input"])
+    net = network(meta["model"])
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
     order = torch.randperm(len(train_x))
     for start in range(0, len(train_x), 64):
@@ -65,6 +86,7 @@ def main():
         loss = torch.nn.functional.nll_loss(net(train_x[batch]), train_y[batch])
         loss.backward()
         opt.step()
+    net.eval()
     acc, _ = accuracy(net, test_x, test_y)
     state = {k: v.detach().numpy() for k, v in net.state_dict().items()}
     np.savez(f"{out}/torch-trained.npz", **state)
