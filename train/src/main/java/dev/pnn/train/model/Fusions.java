@@ -5,6 +5,7 @@ import dev.pnn.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The rewrites the executor applies to a model before running it, each stated once here:
@@ -46,10 +47,10 @@ public final class Fusions {
         for (int i = 0; i < count; i++) {
             boolean reluNext = i + 1 < count && layers.get(i + 1) instanceof ReLU;
             if (layers.get(i) instanceof Linear linear && reluNext) {
-                steps.add(new Step(new LinearReLU(linear), i, 2));
+                steps.add(new Step(new WithReLU(linear, (c, x) -> Linear.affine(c, x, true)), i, 2));
                 i++;
             } else if (layers.get(i) instanceof Conv2d conv && reluNext) {
-                steps.add(new Step(new ConvReLU(conv), i, 2));
+                steps.add(new Step(new WithReLU(conv, (c, x) -> conv.convolve(c, x, true)), i, 2));
                 i++;
             } else {
                 steps.add(new Step(layers.get(i), i, 1));
@@ -87,22 +88,25 @@ public final class Fusions {
         };
     }
 
-    /** A Conv2d and the ReLU after it as one step: the bias and the ReLU in one kernel. */
-    private record ConvReLU(Conv2d conv) implements Layer {
+    /**
+     * A layer and the ReLU after it as one step, which {@code fused} runs: the layer's product,
+     * then the bias and the ReLU in one kernel. Only plans hold it.
+     */
+    private record WithReLU(Layer layer, BiFunction<LayerContext, Tensor, Vjp> fused) implements Layer {
 
         @Override
         public Shape outputShape(Shape input) {
-            return conv.outputShape(input);
+            return layer.outputShape(input);
         }
 
         @Override
         public List<ParameterSpec> parameters() {
-            return conv.parameters();
+            return layer.parameters();
         }
 
         @Override
         public Vjp forward(LayerContext context, Tensor input) {
-            return conv.convolve(context, input, true);
+            return fused.apply(context, input);
         }
 
         @Override
@@ -112,36 +116,7 @@ public final class Fusions {
 
         @Override
         public String toString() {
-            return conv + "+ReLU";
-        }
-    }
-
-    /** A Linear and the ReLU after it as one step; only plans hold it. */
-    private record LinearReLU(Linear linear) implements Layer {
-
-        @Override
-        public Shape outputShape(Shape input) {
-            return linear.outputShape(input);
-        }
-
-        @Override
-        public List<ParameterSpec> parameters() {
-            return linear.parameters();
-        }
-
-        @Override
-        public Vjp forward(LayerContext context, Tensor input) {
-            return Linear.affine(context, input, true);
-        }
-
-        @Override
-        public LayerSpec spec() {
-            throw new UnsupportedOperationException("a fused step is not part of any model");
-        }
-
-        @Override
-        public String toString() {
-            return linear + "+ReLU";
+            return layer + "+ReLU";
         }
     }
 }
