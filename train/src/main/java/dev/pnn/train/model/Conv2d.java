@@ -26,7 +26,9 @@ public record Conv2d(int in, int out, int kernel, int stride, int padding) imple
 
     public Conv2d {
         if (in < 1 || out < 1 || kernel < 1 || stride < 1 || padding < 0 || padding >= kernel) {
-            throw new IllegalArgumentException(this + ": channels and kernel >= 1, stride >= 1, 0 <= padding < kernel");
+            throw new IllegalArgumentException("Conv2d(in " + in + ", out " + out + ", kernel " + kernel + ", stride "
+                    + stride + ", padding " + padding + "): expected channels and kernel >= 1, stride >= 1 and"
+                    + " 0 <= padding < kernel");
         }
     }
 

@@ -136,7 +136,10 @@ class ModelTest {
                 e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new Model(Shape.of(2, 2, 1), List.of(new MaxPool2d(3))));
         assertTrue(e.getMessage().contains("MaxPool2d(3) cannot take samples of shape 2x2x1"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new Conv2d(1, 8, 3, 1, 3), "padding below the kernel");
+        IllegalArgumentException padding = assertThrows(IllegalArgumentException.class,
+                () -> new Conv2d(1, 8, 3, 1, 3), "padding below the kernel");
+        assertTrue(padding.getMessage().startsWith("Conv2d(in 1, out 8, kernel 3, stride 1, padding 3): expected"),
+                padding.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Dropout(1.0));
         Model m = new Model(Shape.of(9, 9, 2), List.of(new Conv2d(2, 4, 3, 2, 1), new ReLU(), new MaxPool2d(2),
                 new Flatten(), new Dropout(0.3), new Linear(16, 3), new LogSoftMax()));
