@@ -53,7 +53,7 @@ public record Checkpoint(int epoch, int step, long optimizerSteps, double lossSu
     /** A run's settings as a checkpoint records them: everything but the number of epochs. */
     public static String settings(TrainingConfig c) {
         return String.format(Locale.ROOT, "batch %d, %s, lr %s, loss %s, %s, seed %d", c.batchSize(), c.optimizer(),
-                c.schedule(), c.loss(), c.normalization(), c.seed());
+                c.schedule(), c.loss(), c.normalization(), c.seed()) + (c.shards() == 1 ? "" : ", shards " + c.shards());
     }
 
     /** Writes this checkpoint of {@code run} to {@code file}, atomically. */

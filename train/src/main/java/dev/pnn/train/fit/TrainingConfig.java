@@ -17,9 +17,13 @@ import dev.pnn.train.optim.Sgd;
  * @param normalization  how pixels become inputs
  * @param seed           seeds the shuffle of every epoch
  * @param evalBatchSize  examples per evaluation batch (no gradients), {@code >= 1}
+ * @param shards         threads each training batch is split over, {@code >= 1}: each runs its
+ *                       rows in its own workspace and the gradients are summed in a fixed order
+ *                       ({@link TrainingStep}); results are bit-identical from run to run for a
+ *                       given number of shards, and differ in the last bits between numbers
  */
 public record TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrSchedule schedule, Loss loss,
-                             Normalization normalization, long seed, int evalBatchSize) {
+                             Normalization normalization, long seed, int evalBatchSize, int shards) {
 
     public TrainingConfig {
         if (epochs < 1) {
@@ -31,6 +35,15 @@ public record TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrS
         if (optimizer == null || schedule == null || loss == null || normalization == null) {
             throw new IllegalArgumentException("optimizer, schedule, loss and normalization are required");
         }
+        if (shards < 1) {
+            throw new IllegalArgumentException("shards must be >= 1, got " + shards);
+        }
+    }
+
+    /** A run on one thread's workspace ({@code shards} 1). */
+    public TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrSchedule schedule, Loss loss,
+                          Normalization normalization, long seed, int evalBatchSize) {
+        this(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize, 1);
     }
 
     // The defaults of a training run, here and nowhere else: the command line reads them too.
@@ -54,30 +67,42 @@ public record TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrS
     }
 
     public TrainingConfig withEpochs(int epochs) {
-        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
     }
 
     public TrainingConfig withBatchSize(int batchSize) {
-        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
     }
 
     public TrainingConfig withOptimizer(Optimizer optimizer) {
-        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
     }
 
     public TrainingConfig withSchedule(LrSchedule schedule) {
-        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
     }
 
     public TrainingConfig withLoss(Loss loss) {
-        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
     }
 
     public TrainingConfig withNormalization(Normalization normalization) {
-        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
     }
 
     public TrainingConfig withSeed(long seed) {
-        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
+    }
+
+    public TrainingConfig withShards(int shards) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards);
     }
 }

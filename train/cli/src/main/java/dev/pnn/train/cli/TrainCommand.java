@@ -128,6 +128,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-batch-size", paramLabel = "N", description = "examples per evaluation batch")
     Integer evalBatchSize;
 
+    @Option(names = "--shards", defaultValue = "1", paramLabel = "N",
+            description = "split each training batch over N threads, each with --threads BLAS threads (use N = the "
+                    + "cores with --threads 1); the same N gives the same bits  [default: ${DEFAULT-VALUE}]")
+    int shards;
+
     @Option(names = "--normalize", paramLabel = "MODE",
             description = "none (pixels in [0, 1]) | mnist (MNIST's mean and std) | auto (the training set's: pixel "
                     + "mean and std, or each CSV feature's)  [default: the model's; auto for CSV]")
@@ -232,12 +237,17 @@ final class TrainCommand implements Callable<Integer> {
         if (!(r.weightDecay() >= 0 && r.weightDecay() <= 1)) {
             throw usage("--weight-decay: expected a number in [0, 1], found " + r.weightDecay());
         }
+        if (shards < 1 || shards > MAX_SHARDS) {
+            throw usage("--shards: expected 1 to " + MAX_SHARDS + " threads, found " + shards);
+        }
         if (earlyStopping != null && (earlyStopping < 1 || validation == null)) {
             throw usage(earlyStopping < 1 ? "--early-stopping: expected 1 or more epochs, found " + earlyStopping
                     : "--early-stopping: needs --validation (the loss it watches)");
         }
-        return r.config();
+        return r.config().withShards(shards);
     }
+
+    private static final int MAX_SHARDS = 256;
 
     @Override
     public Integer call() throws IOException {
@@ -256,7 +266,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Arena arena = Arena.ofShared()) {
             Data d = load(arena, recipe);
             config = new TrainingConfig(config.epochs(), config.batchSize(), config.optimizer(), config.schedule(),
-                    config.loss(), d.normalization(), config.seed(), config.evalBatchSize());
+                    config.loss(), d.normalization(), config.seed(), config.evalBatchSize(), config.shards());
             Model m = recipe.model(d.train().features(), d.train().classes());
             ModelInfo info = info(config, d, Double.NaN);
             Checkpoint from = checkpoint == null ? null : Checkpoint.read(checkpoint);
@@ -272,8 +282,9 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "data     %s: %,d training%s and %,d test examples, %s%n", d.source(),
                         d.train().size(), d.validation() == null ? "" : String.format(Locale.ROOT, ", %,d validation",
                                 d.validation().size()), d.test().size(), d.describeNormalization());
-                out.printf(Locale.ROOT, "training %d epochs, batch %d, %s, lr %s, loss %s%n", config.epochs(),
-                        config.batchSize(), config.optimizer(), config.schedule(), config.loss());
+                out.printf(Locale.ROOT, "training %d epochs, batch %d, %s, lr %s, loss %s%s%n", config.epochs(),
+                        config.batchSize(), config.optimizer(), config.schedule(), config.loss(),
+                        config.shards() == 1 ? "" : ", each batch over " + config.shards() + " threads");
                 if (from != null) {
                     out.printf(Locale.ROOT, "resuming from %s: epoch %d, step %d%n", checkpoint, from.epoch() + 1,
                             from.step());

@@ -63,7 +63,7 @@ class MainTest {
                 cli.getSubcommands().keySet());
         assertEquals(new TreeSet<>(List.of("--model", "--data", "--csv", "--test-csv", "--label", "--epochs",
                 "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule", "--hidden",
-                "--activation", "--loss", "--init", "--seed", "--eval-batch-size", "--normalize", "--validation",
+                "--activation", "--loss", "--init", "--seed", "--eval-batch-size", "--shards", "--normalize", "--validation",
                 "--early-stopping", "--save", "--history", "--plots", "--snapshots", "--checkpoint-dir",
                 "--checkpoint-every", "--keep-checkpoints", "--resume", "--backend", "--threads", "--verbose", "--help",
                 "--version")), names(cli.getSubcommands().get("train")));

@@ -1,0 +1,132 @@
+package dev.pnn.train.fit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.pnn.tensor.Comparison;
+import dev.pnn.tensor.IntVector;
+import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.Rng;
+import dev.pnn.tensor.Shape;
+import dev.pnn.tensor.Tensor;
+import dev.pnn.train.exec.Network;
+import dev.pnn.train.model.Conv2d;
+import dev.pnn.train.model.Dropout;
+import dev.pnn.train.model.Flatten;
+import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Layer;
+import dev.pnn.train.model.Linear;
+import dev.pnn.train.model.LogSoftMax;
+import dev.pnn.train.model.Loss;
+import dev.pnn.train.model.MaxPool2d;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.model.ReLU;
+import dev.pnn.train.optim.Adam;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A batch split over threads: the same loss, gradient and output as the whole batch, and the same bits every run. */
+class ShardsTest {
+
+    private final NativeBackend backend = NativeBackend.instance();
+    private Arena arena;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofShared();
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    private static Model cnn(boolean dropout) {
+        List<Layer> layers = new ArrayList<>(List.of(new Conv2d(1, 4, 3), new ReLU(), new MaxPool2d(2), new Flatten(),
+                new Linear(100, 16), new ReLU()));
+        if (dropout) {
+            layers.add(new Dropout(0.5));
+        }
+        layers.addAll(List.of(new Linear(16, 10), new LogSoftMax()));
+        return new Model(Shape.of(12, 12, 1), layers);
+    }
+
+    private Tensor inputs(int rows, long seed) {
+        Rng rng = new Rng(seed);
+        Tensor x = Tensor.allocate(arena, rows, 144);
+        for (long i = 0; i < x.size(); i++) {
+            x.setFlat(i, (float) rng.uniform(-1, 1));
+        }
+        return x;
+    }
+
+    private IntVector labels(int rows) {
+        IntVector y = IntVector.allocate(arena, rows);
+        for (int i = 0; i < rows; i++) {
+            y.set(i, (i * 7) % 10);
+        }
+        return y;
+    }
+
+    @Test
+    void shardedGradientLossAndOutputAreTheWholeBatchs() {
+        for (int shards : new int[] {2, 3, 8}) {
+            int rows = 7; // shards of 2, 2, 3 rows; with 8 shards, 7 of one row each
+            try (Network net = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 3);
+                 TrainingStep whole = new TrainingStep(net, Loss.nll(), Adam.defaults());
+                 TrainingStep split = new TrainingStep(net, Loss.nll(), Adam.defaults(), shards)) {
+                Tensor x = inputs(rows, 5);
+                IntVector y = labels(rows);
+                double wholeLoss = whole.gradients(x, y);
+                double splitLoss = split.gradients(x, y);
+                assertEquals(wholeLoss, splitLoss, 1e-6 * Math.abs(wholeLoss), shards + " shards: loss");
+                Tensor g = whole.workspace().gradients();
+                // float sums in another order: a few roundings of the largest gradient
+                Comparison.assertClose(shards + " shards: gradient", split.workspace().gradients(), g,
+                        Comparison.Bound.relativeToMax(1e-5, g));
+                assertEquals(Shape.of(rows, 10), split.output().shape());
+                Comparison.assertClose(shards + " shards: output", split.output(), whole.output(),
+                        Comparison.Bound.relativeToMax(1e-6, whole.output()));
+            }
+        }
+    }
+
+    private float[] train(int shards, int steps) {
+        try (Network net = Network.create(cnn(true), backend, Init.PYTORCH_DEFAULT, 9);
+             TrainingStep step = new TrainingStep(net, Loss.nll(), Adam.defaults(), shards).seed(9)) {
+            for (int s = 0; s < steps; s++) {
+                step.run(inputs(16, 100 + s), labels(16), 1e-3f);
+            }
+            return net.parameters().flat().toArray();
+        }
+    }
+
+    @Test
+    void theSameShardsGiveTheSameBits() {
+        float[] a = train(2, 4);
+        float[] b = train(2, 4);
+        assertArrayEquals(a, b, "two runs with 2 shards");
+        // the dropout masks (and the order of the sums) depend on the shards
+        assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(train(1, 4)));
+    }
+
+    @Test
+    void shardsAreCheckedAndPartOfACheckpointsSettings() {
+        try (Network net = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 3)) {
+            assertThrows(IllegalArgumentException.class, () -> new TrainingStep(net, Loss.nll(), Adam.defaults(), 0));
+        }
+        TrainingConfig c = TrainingConfig.defaults();
+        assertThrows(IllegalArgumentException.class, () -> c.withShards(0));
+        assertEquals(Checkpoint.settings(c), Checkpoint.settings(c.withShards(1)));
+        assertNotEquals(Checkpoint.settings(c), Checkpoint.settings(c.withShards(2)),
+                "a checkpoint of a 2-shard run does not resume as a 1-shard run");
+    }
+}
