@@ -7,7 +7,8 @@ For 1 and 2 threads, alternately: EPOCHS (2) training epochs of the same network
 (conv 1-32 3x3, ReLU, max-pool 2, conv 32-64 3x3, ReLU, max-pool 2, flatten, Linear 1600-128,
 ReLU, dropout 0.5, Linear 128-10, log-softmax; Adam lr 1e-3 (the preset uses 2e-3 cosine; the
 rate does not change the time); batch 64; MNIST normalized) and
-`pnn train --model cnn --epochs EPOCHS --threads T`; prints seconds per epoch (training only, as
+`pnn train --model cnn --epochs EPOCHS --threads T`, then `--shards 2 --threads 1` (each batch
+split over two threads); prints seconds per epoch (training only, as
 each reports it; the best epoch of each, so that the JVM's warm-up in the first does not count), the
 epoch's arithmetic, our ratio to the FLOP limit and to PyTorch.
 """
@@ -78,9 +79,9 @@ def pytorch_epoch(threads, x, y, test_x, test_y):
     return min(seconds), acc
 
 
-def pnn_epoch(threads):
+def pnn_epoch(threads, shards=1):
     out = subprocess.run([JAVA, "--enable-native-access=ALL-UNNAMED", "-jar", JAR, "train", "--model", "cnn",
-                          "--epochs", str(EPOCHS), "--threads", str(threads), "--data", DATA],
+                          "--epochs", str(EPOCHS), "--threads", str(threads), "--shards", str(shards), "--data", DATA],
                          capture_output=True, text=True, check=True).stdout
     rates = [float(r.replace(",", "")) for r in re.findall(r"([\d,]+) samples/s", out)]
     acc = float(re.findall(r"test accuracy: ([\d.]+)%", out)[-1])
@@ -95,12 +96,19 @@ def main():
           f"{PEAK[2]:.0f} on 2: GemmBenchmark 1024^3) {flops / PEAK[1] / 1e9:.1f} s and {flops / PEAK[2] / 1e9:.1f} s")
     print(f"{'threads':>7} {'PyTorch s/epoch':>16} {'acc':>7} {'pnn s/epoch':>12} {'acc':>7} {'PyTorch/pnn':>12}"
           f" {'pnn/limit':>10}")
+    best_torch = None
     for threads in (1, 2):
         t_torch, a_torch = pytorch_epoch(threads, x, y, test_x, test_y)
+        best_torch = t_torch if best_torch is None else min(best_torch, t_torch)
         t_pnn, a_pnn = pnn_epoch(threads)
         limit = flops / PEAK[threads] / 1e9
         print(f"{threads:>7} {t_torch:>16.2f} {a_torch:>6.2f}% {t_pnn:>12.2f} {a_pnn:>6.2f}% {t_torch / t_pnn:>11.2f}x"
               f" {t_pnn / limit:>9.2f}x", flush=True)
+    # both cores as two shards of each batch, one BLAS thread each (pnn train --shards 2 --threads 1)
+    t_pnn, a_pnn = pnn_epoch(1, shards=2)
+    print(f"{'2 (2 shards)':>7} {'':>16} {'':>7} {t_pnn:>12.2f} {a_pnn:>6.2f}% {'':>12} {t_pnn / (flops / PEAK[2] / 1e9):>9.2f}x")
+    print(f"best against best: PyTorch {best_torch:.2f} s, panama-nn {t_pnn:.2f} s with 2 shards: "
+          f"{best_torch / t_pnn:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

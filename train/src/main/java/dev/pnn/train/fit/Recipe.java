@@ -37,11 +37,12 @@ import java.util.Locale;
  * @param init          how initial weights are drawn
  * @param seed          seeds the initial weights and the shuffles
  * @param evalBatchSize examples per evaluation batch
+ * @param shards        threads each training batch is split over ({@link TrainingConfig#shards()})
  */
 public record Recipe(String architecture, List<Integer> hidden, Activation activation, String loss, int epochs,
                      int batchSize,
                      String optimizer, double lr, double momentum, double weightDecay, String schedule,
-                     Normalization normalization, Init init, long seed, int evalBatchSize) {
+                     Normalization normalization, Init init, long seed, int evalBatchSize, int shards) {
 
     public Recipe {
         hidden = List.copyOf(hidden);
@@ -95,7 +96,7 @@ public record Recipe(String architecture, List<Integer> hidden, Activation activ
             case "quadratic" -> Loss.quadratic();
             default -> throw new IllegalArgumentException("loss '" + loss + "': expected nll, mse or quadratic");
         };
-        return new TrainingConfig(epochs, batchSize, o, s, l, normalization, seed, evalBatchSize);
+        return new TrainingConfig(epochs, batchSize, o, s, l, normalization, seed, evalBatchSize, shards);
     }
 
     /** {@code 784-30-10 sigmoid, quadratic, sgd lr 3, batch 10, 30 epochs}. */
