@@ -12,7 +12,11 @@ import dev.pnn.train.data.Normalization;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.io.ModelFile;
 import dev.pnn.train.io.ModelInfo;
+import dev.pnn.train.model.Dropout;
 import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Linear;
+import dev.pnn.train.model.LogSoftMax;
+import dev.pnn.train.model.ReLU;
 import dev.pnn.train.model.Model;
 import dev.pnn.train.optim.Adam;
 import dev.pnn.train.optim.LrSchedule;
@@ -65,6 +69,33 @@ class CheckpointTest {
             assertEquals(2, last.epoch());
             assertEquals(0, last.step());
             assertEquals(938, last.optimizerSteps());
+        } finally {
+            backend.setThreads(threads);
+        }
+    }
+
+    @Test
+    void aRunSplitOverTwoShardsWithDropoutResumesBitIdentical(@TempDir Path dir) throws IOException {
+        Model model = new Model(784, List.of(new Linear(784, 32), new ReLU(), new Dropout(0.5), new Linear(32, 10),
+                new LogSoftMax()));
+        TrainingConfig config = config().withShards(2);
+        NativeBackend backend = NativeBackend.instance();
+        int threads = backend.threads();
+        backend.setThreads(1);
+        try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, 9)) {
+            Trainer.fit(net, mnist.train(), mnist.test(), config, new Checkpointer(dir, 150, 100, INFO));
+            float[] expected = net.parameters().flat().toArray();
+            Path mid = Checkpoint.list(dir).get(1); // step 300, in the first epoch
+            try (ModelFile.Loaded m = ModelFile.load(mid, backend)) {
+                Trainer.resume(Checkpoint.read(mid), m.network(), mnist.train(), mnist.test(), config,
+                        new TrainingListener() { });
+                assertArrayEquals(expected, m.network().parameters().flat().toArray(), "resumed from " + mid);
+            }
+            try (ModelFile.Loaded m = ModelFile.load(mid, backend)) {
+                assertThrows(IllegalArgumentException.class, () -> Trainer.resume(Checkpoint.read(mid), m.network(),
+                        mnist.train(), mnist.test(), config.withShards(1), new TrainingListener() { }),
+                        "a 2-shard checkpoint resumed on 1 shard would end elsewhere");
+            }
         } finally {
             backend.setThreads(threads);
         }
