@@ -150,12 +150,12 @@ public final class TrainingStep implements AutoCloseable {
         Tensor g = workspace.gradients();
         net.backend().scale((float) n0 / rows, g);
         double loss = losses[0] * n0 / rows;
-        Tensor first = shardOutputs[0];
-        if (outputs == null || outputs.rows() < rows || outputs.cols() != first.cols()) {
-            outputs = Tensor.allocate(arena, rows, first.cols());
+        Tensor firstOutput = shardOutputs[0];
+        if (outputs == null || outputs.rows() < rows || outputs.cols() != firstOutput.cols()) {
+            outputs = Tensor.allocate(arena, rows, firstOutput.cols());
         }
         output = outputs.rows(0, rows);
-        output.rows(0, n0).copyFrom(first);
+        output.rows(0, n0).copyFrom(firstOutput);
         for (int k = 1; k < shards; k++) {
             int nk = first(k + 1, shards, rows) - first(k, shards, rows);
             net.backend().axpy((float) nk / rows, others[k - 1].gradients(), g);
