@@ -12,13 +12,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.ReferenceBackend;
+import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.exec.Workspace;
 import dev.pnn.train.fit.TrainingStep;
+import dev.pnn.train.model.Conv2d;
+import dev.pnn.train.model.Flatten;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Linear;
+import dev.pnn.train.model.LogSoftMax;
 import dev.pnn.train.model.Loss;
+import dev.pnn.train.model.MaxPool2d;
 import dev.pnn.train.model.Model;
 import dev.pnn.train.model.ReLU;
 import dev.pnn.train.model.Sigmoid;
@@ -67,23 +72,23 @@ class GradientCheckTest {
     /** A small CNN: convolutions with stride and padding, max pooling, flatten, Linear; fused and unfused ReLU. */
     @Test
     void aSmallConvolutionalNetworkMatchesDoublePrecisionFiniteDifferences() {
-        Model cnn = new Model(dev.pnn.tensor.Shape.of(9, 9, 2), List.of(
-                new dev.pnn.train.model.Conv2d(2, 4, 3, 1, 1), new ReLU(),
-                new dev.pnn.train.model.MaxPool2d(2),
-                new dev.pnn.train.model.Conv2d(4, 5, 3, 2, 2), new Sigmoid(),
-                new dev.pnn.train.model.Flatten(), new Linear(5 * 3 * 3, 7), new dev.pnn.train.model.LogSoftMax()));
+        Model cnn = new Model(Shape.of(9, 9, 2), List.of(
+                new Conv2d(2, 4, 3, 1, 1), new ReLU(),
+                new MaxPool2d(2),
+                new Conv2d(4, 5, 3, 2, 2), new Sigmoid(),
+                new Flatten(), new Linear(5 * 3 * 3, 7), new LogSoftMax()));
         checkAgainstDoublePrecision(cnn, Loss.nll(), Init.PYTORCH_DEFAULT);
     }
 
     /** Each new layer alone after a Linear, its input gradient checked through the Linear's weights. */
     @Test
     void eachConvolutionalLayerMatchesDoublePrecisionFiniteDifferences() {
-        checkAgainstDoublePrecision(new Model(dev.pnn.tensor.Shape.of(6, 5, 3), List.of(
-                new dev.pnn.train.model.Conv2d(3, 2, 2, 1, 0), new dev.pnn.train.model.Flatten(),
-                new Linear(2 * 5 * 4, 10), new dev.pnn.train.model.LogSoftMax())), Loss.nll(), Init.HE_NORMAL);
-        checkAgainstDoublePrecision(new Model(dev.pnn.tensor.Shape.of(7, 7, 3), List.of(
-                new dev.pnn.train.model.Conv2d(3, 3, 1), new dev.pnn.train.model.MaxPool2d(3, 2),
-                new dev.pnn.train.model.Flatten(), new Linear(27, 10), new dev.pnn.train.model.LogSoftMax())),
+        checkAgainstDoublePrecision(new Model(Shape.of(6, 5, 3), List.of(
+                new Conv2d(3, 2, 2, 1, 0), new Flatten(),
+                new Linear(2 * 5 * 4, 10), new LogSoftMax())), Loss.nll(), Init.HE_NORMAL);
+        checkAgainstDoublePrecision(new Model(Shape.of(7, 7, 3), List.of(
+                new Conv2d(3, 3, 1), new MaxPool2d(3, 2),
+                new Flatten(), new Linear(27, 10), new LogSoftMax())),
                 Loss.nll(), Init.PYTORCH_DEFAULT);
     }
 
