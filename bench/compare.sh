@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times JMH benchmarks of two commits in one session, alternating A B A B ... so that a slow patch
+# Times JMH benchmarks of two commits in one sitting, alternating A B A B ... so that a slow patch
 # of a shared machine does not favour either. Builds REV's benchmarks.jar in a temporary worktree.
 #
 #   bench/compare.sh REV ROUNDS 'TrainStepBenchmark.step' -p backend=native -prof gc
