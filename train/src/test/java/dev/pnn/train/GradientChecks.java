@@ -40,21 +40,11 @@ public final class GradientChecks {
 
     /** Inputs in the range of normalized MNIST pixels. */
     public static Tensor input(Arena arena, Model model, long seed) {
-        Rng rng = new Rng(seed);
-        Tensor x = Tensor.allocate(arena, BATCH, model.inputs());
-        for (long i = 0; i < x.size(); i++) {
-            x.setFlat(i, (float) rng.uniform(-0.45, 2.8));
-        }
-        return x;
+        return TestData.uniform(arena, BATCH, model.inputs(), -0.45, 2.8, seed);
     }
 
     public static IntVector labels(Arena arena, int classes, long seed) {
-        Rng rng = new Rng(seed);
-        IntVector y = IntVector.allocate(arena, BATCH);
-        for (int i = 0; i < BATCH; i++) {
-            y.set(i, rng.nextInt(classes));
-        }
-        return y;
+        return TestData.labels(arena, BATCH, classes, seed);
     }
 
     /** The gradients of a training step (forward, zero grads, loss, pullback) from the network's parameters. */

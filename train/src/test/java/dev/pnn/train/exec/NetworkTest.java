@@ -11,10 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.ReferenceBackend;
-import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.ShapeMismatchException;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.TestData;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Linear;
 import dev.pnn.train.model.LogSoftMax;
@@ -45,12 +45,7 @@ class NetworkTest {
     }
 
     static Tensor input(Arena arena, int rows, int cols, long seed) {
-        Rng rng = new Rng(seed);
-        Tensor x = Tensor.allocate(arena, rows, cols);
-        for (long i = 0; i < x.size(); i++) {
-            x.setFlat(i, (float) rng.uniform(-1, 2));
-        }
-        return x;
+        return TestData.uniform(arena, rows, cols, -1, 2, seed);
     }
 
     @Test

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
-import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.TestData;
 import dev.pnn.train.model.Fusions;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Loss;
@@ -195,11 +195,6 @@ class WorkspaceTest {
     }
 
     private IntVector labels(int n, long seed) {
-        Rng rng = new Rng(seed);
-        IntVector v = IntVector.allocate(arena, n);
-        for (int i = 0; i < n; i++) {
-            v.set(i, rng.nextInt(10));
-        }
-        return v;
+        return TestData.labels(arena, n, 10, seed);
     }
 }

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.pnn.tensor.Comparison;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
-import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.TestData;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.model.Conv2d;
 import dev.pnn.train.model.Dropout;
@@ -60,20 +60,11 @@ class ShardsTest {
     }
 
     private Tensor inputs(int rows, long seed) {
-        Rng rng = new Rng(seed);
-        Tensor x = Tensor.allocate(arena, rows, 144);
-        for (long i = 0; i < x.size(); i++) {
-            x.setFlat(i, (float) rng.uniform(-1, 1));
-        }
-        return x;
+        return TestData.uniform(arena, rows, 144, -1, 1, seed);
     }
 
     private IntVector labels(int rows) {
-        IntVector y = IntVector.allocate(arena, rows);
-        for (int i = 0; i < rows; i++) {
-            y.set(i, (i * 7) % 10);
-        }
-        return y;
+        return TestData.labels(arena, rows, 10, 7);
     }
 
     @Test
