@@ -17,8 +17,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import torch
+
+from pytorch_interop import mnist  # the same MNIST loading and normalization, NCHW for images
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "data/mnist"
 JAR = sys.argv[2] if len(sys.argv) > 2 else "train/cli/target/pnn.jar"
@@ -28,16 +29,6 @@ EPOCHS = int(sys.argv[3]) if len(sys.argv) > 3 else 2
 PEAK = {1: 122.6, 2: 243.3}
 JAVA = subprocess.run(["make", "-s", "jdk"], capture_output=True, text=True).stdout.strip().replace("using JDK ", "") \
     + "/bin/java"
-
-
-def idx(path, offset):
-    return np.frombuffer(open(path, "rb").read(), dtype=np.uint8, offset=offset)
-
-
-def mnist(kind):
-    images = idx(f"{DATA}/{kind}-images-idx3-ubyte", 16).reshape(-1, 1, 28, 28).astype(np.float32)
-    labels = idx(f"{DATA}/{kind}-labels-idx1-ubyte", 8).astype(np.int64)
-    return torch.from_numpy((images / 255 - 0.1307) / 0.3081), torch.from_numpy(labels)
 
 
 def network():
@@ -89,8 +80,8 @@ def pnn_epoch(threads, shards=1):
 
 
 def main():
-    x, y = mnist("train")
-    test_x, test_y = mnist("t10k")
+    x, y = mnist(DATA, "train", (28, 28, 1))
+    test_x, test_y = mnist(DATA, "t10k", (28, 28, 1))
     flops = flops_per_epoch(60000)
     print(f"epoch arithmetic {flops / 1e12:.3f} TFLOP; at sgemm's peak ({PEAK[1]:.0f} GFLOP/s on 1 thread, "
           f"{PEAK[2]:.0f} on 2: GemmBenchmark 1024^3) {flops / PEAK[1] / 1e9:.1f} s and {flops / PEAK[2] / 1e9:.1f} s")
