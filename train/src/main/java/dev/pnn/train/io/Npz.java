@@ -57,11 +57,10 @@ final class Npz {
         void array(String name, Tensor tensor, ParameterSpec.FileLayout layout) throws IOException {
             zip.putNextEntry(new ZipEntry(name + ".npy"));
             zip.write(Npy.header(layout.fileShape()));
-            float[] values = tensor.toArray();
-            int[] order = layout.isIdentity() ? null : layout.storedIndexOfFileElement();
+            float[] values = layout.toFile(tensor.toArray());
             ByteBuffer buf = ByteBuffer.allocate(CHUNK * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (int f = 0; f < values.length; f++) {
-                buf.putFloat(values[order == null ? f : order[f]]);
+            for (float v : values) {
+                buf.putFloat(v);
                 if (!buf.hasRemaining()) {
                     zip.write(buf.array(), 0, buf.position());
                     buf.clear();
@@ -207,15 +206,7 @@ final class Npz {
                             "more (trailing data)");
                 }
                 verifyCrc(e, file, in.getChecksum().getValue());
-                if (!layout.isIdentity()) {
-                    int[] order = layout.storedIndexOfFileElement();
-                    float[] t = new float[values.length];
-                    for (int f = 0; f < values.length; f++) {
-                        t[order[f]] = values[f];
-                    }
-                    values = t;
-                }
-                into.set(0, values);
+                into.set(0, layout.fromFile(values));
             } catch (ZipException ex) {
                 throw corrupt(e.getName(), ex);
             }

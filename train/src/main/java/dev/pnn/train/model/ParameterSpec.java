@@ -69,8 +69,34 @@ public record ParameterSpec(String name, Shape shape, Initializer initializer, F
             return true;
         }
 
+        /** The stored values in the file array's row-major order (the array itself when the layout is the identity). */
+        public float[] toFile(float[] stored) {
+            if (isIdentity()) {
+                return stored;
+            }
+            int[] order = storedIndexOfFileElement();
+            float[] file = new float[stored.length];
+            for (int f = 0; f < file.length; f++) {
+                file[f] = stored[order[f]];
+            }
+            return file;
+        }
+
+        /** The inverse of {@link #toFile}: the file array's values in the stored order. */
+        public float[] fromFile(float[] file) {
+            if (isIdentity()) {
+                return file;
+            }
+            int[] order = storedIndexOfFileElement();
+            float[] stored = new float[file.length];
+            for (int f = 0; f < file.length; f++) {
+                stored[order[f]] = file[f];
+            }
+            return stored;
+        }
+
         /** For each element of the file array, in row-major order, its index among the stored values. */
-        public int[] storedIndexOfFileElement() {
+        private int[] storedIndexOfFileElement() {
             int rank = logical.rank();
             int n = Math.toIntExact(logical.size());
             long[] stride = new long[rank];

@@ -42,16 +42,7 @@ final class ParamJson {
 
     /** A parameter's values in its file layout's row-major order (as PyTorch holds them). */
     static float[] fileOrder(Tensor t, ParameterSpec spec) {
-        float[] v = t.toArray();
-        if (spec.layout().isIdentity()) {
-            return v;
-        }
-        int[] order = spec.layout().storedIndexOfFileElement();
-        float[] out = new float[v.length];
-        for (int f = 0; f < out.length; f++) {
-            out[f] = v[order[f]];
-        }
-        return out;
+        return spec.layout().toFile(t.toArray());
     }
 
     /** Nested lists in the file shape: a bias a list, a weight a list of rows, a 4-D kernel deeper. */
