@@ -10,15 +10,20 @@ import com.google.common.jimfs.Jimfs;
 
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.ReferenceBackend;
+import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.data.Normalization;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.exec.Workspace;
+import dev.pnn.train.model.Conv2d;
+import dev.pnn.train.model.Flatten;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Linear;
 import dev.pnn.train.model.LogSoftMax;
+import dev.pnn.train.model.MaxPool2d;
 import dev.pnn.train.model.Model;
 import dev.pnn.train.model.ModelSpec;
+import dev.pnn.train.model.ReLU;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -76,6 +81,36 @@ class ModelFileTest {
             }
             assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(file)));
+        }
+    }
+
+    /** A convolution's weight is stored (kh, kw, in, out) and saved as PyTorch's (out, in, kh, kw). */
+    @Test
+    void aConvolutionalModelIsSavedInPyTorchsLayoutAndLoadsBackBitForBit() throws IOException {
+        Model cnn = new Model(Shape.of(6, 6, 2), List.of(new Conv2d(2, 3, 3), new ReLU(), new MaxPool2d(2),
+                new Flatten(), new Linear(12, 10), new LogSoftMax()));
+        Path file = saved("cnn.npz", cnn, 5);
+        try (ModelFile.Loaded m = ModelFile.load(file, NativeBackend.instance());
+             Network again = Network.create(cnn, ReferenceBackend.INSTANCE, Init.HE_NORMAL, 5);
+             Arena arena = Arena.ofConfined()) {
+            for (String name : again.parameters().names()) {
+                assertArrayEquals(again.parameters().get(name).toArray(), m.network().parameters().get(name).toArray(),
+                        name);
+            }
+            float[] stored = again.parameters().get("0.weight").toArray();
+            Tensor file4d = Tensor.allocate(arena, Shape.of(3, 2, 3, 3));
+            ModelFile.readArray(file, "0.weight", file4d);
+            for (int o = 0; o < 3; o++) {
+                for (int i = 0; i < 2; i++) {
+                    for (int ky = 0; ky < 3; ky++) {
+                        for (int kx = 0; kx < 3; kx++) {
+                            assertEquals(stored[((ky * 3 + kx) * 2 + i) * 3 + o],
+                                    file4d.getFlat(((o * 2 + i) * 3 + ky) * 3 + kx), "0.weight[" + o + ", " + i + ", "
+                                            + ky + ", " + kx + "]");
+                        }
+                    }
+                }
+            }
         }
     }
 
