@@ -46,7 +46,7 @@ help:
 	@echo "make example                     install, then build and run the example application in train/example"
 	@echo "make native                      build $(NATIVE_LIB)"
 	@echo "make bindings                    regenerate bindings/ with jextract (on PATH, or JEXTRACT=...)"
-	@echo "make deps                        install Debian's libopenblas-dev when missing (as root)"
+	@echo "make deps                        install Debian's libopenblas-dev and libblis-dev when missing (as root)"
 	@echo "make data                        fetch the four MNIST IDX files into $(DATA_DIR)"
 	@echo "make bench [ARGS='...']          run the JMH benchmarks (arguments go to JMH)"
 	@echo "make clean                       remove build output (keeps $(DATA_DIR))"
@@ -71,15 +71,19 @@ $(NATIVE_LIB): $(NATIVE_SRC) native/include/pnn_kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Inative/include -shared -o $@ $(NATIVE_SRC) -lm
 
+# OpenBLAS (the default BLAS) and BLIS (the alternative, tested too): Debian's packages.
 deps:
-	@if [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ] || \
-	    ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then \
-	  echo "OpenBLAS is installed."; \
+	@missing=; \
+	ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' && [ -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h ] \
+	  || missing="$$missing libopenblas-dev"; \
+	ldconfig -p 2>/dev/null | grep -q 'libblis\.so\.4' || missing="$$missing libblis-dev"; \
+	if [ -z "$$missing" ]; then \
+	  echo "OpenBLAS and BLIS are installed."; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libopenblas-dev; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	else \
-	  echo "OpenBLAS is missing. Install it with:" >&2; \
-	  echo "  sudo apt-get update && sudo apt-get install -y libopenblas-dev" >&2; \
+	  echo "Missing:$$missing. Install with:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
 	  exit 1; fi
 
 # ---- bindings (jextract) ----------------------------------------------------------------------
@@ -91,7 +95,7 @@ bindings:
 	@[ -n "$(JEXTRACT)" ] || { echo "error: jextract not found: put it on the PATH or pass JEXTRACT=/path/to/jextract" >&2; exit 1; }
 	@[ -n "$(CBLAS_H)" ] || { echo "error: cblas.h not found: run 'make deps' or pass CBLAS_H=/path/to/cblas.h" >&2; exit 1; }
 	rm -rf $(BINDINGS_SRC)/dev/pnn/bindings
-	$(JEXTRACT) @bindings/jextract/openblas.args --output $(BINDINGS_SRC) $(CBLAS_H)
+	$(JEXTRACT) @bindings/jextract/cblas.args --output $(BINDINGS_SRC) $(CBLAS_H)
 	$(JEXTRACT) @bindings/jextract/kernels.args --output $(BINDINGS_SRC) native/include/pnn_kernels.h
 	@$(JEXTRACT) --version > bindings/jextract/VERSION 2>&1
 	@echo "regenerated $(BINDINGS_SRC)/dev/pnn/bindings with $$(head -n1 bindings/jextract/VERSION)"

@@ -7,5 +7,5 @@
  */
 module dev.pnn.bindings {
     exports dev.pnn.bindings.kernels to dev.pnn.tensor;
-    exports dev.pnn.bindings.openblas to dev.pnn.tensor;
+    exports dev.pnn.bindings.cblas to dev.pnn.tensor;
 }

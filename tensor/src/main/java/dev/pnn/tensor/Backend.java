@@ -3,7 +3,7 @@ package dev.pnn.tensor;
 /**
  * The numerical operations panama-nn trains with, over {@link Tensor}s.
  *
- * <p>Two implementations: {@link NativeBackend} (OpenBLAS {@code sgemm} and the C kernels of
+ * <p>Two implementations: {@link NativeBackend} (CBLAS {@code sgemm} and the C kernels of
  * {@code native/}) and {@link ReferenceBackend} (plain Java loops accumulating in double, the
  * control every native path is tested against). {@link Backends} picks one.
  *

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * Picks a {@link Backend} by name. There is deliberately no silent fallback: a machine without
- * OpenBLAS gets a {@link NativeLibraryException} saying how to install it, not a 100x slower run.
+ * its BLAS gets a {@link NativeLibraryException} saying how to install it, not a 100x slower run.
  */
 public final class Backends {
 

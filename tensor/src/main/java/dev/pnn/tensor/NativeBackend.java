@@ -1,20 +1,23 @@
 package dev.pnn.tensor;
 
 import static dev.pnn.bindings.kernels.pnn_kernels_h.*;
-import static dev.pnn.bindings.openblas.cblas_h.*;
+import static dev.pnn.bindings.cblas.cblas_h.*;
 
 import java.lang.foreign.MemorySegment;
 
 /**
- * OpenBLAS {@code sgemm}/{@code saxpy}/{@code sscal} and the C kernels of {@code native/},
- * called through the FFM API over the tensors' own off-heap memory (no copies).
+ * CBLAS {@code sgemm}/{@code saxpy}/{@code sscal} (OpenBLAS by default, BLIS or any other CBLAS
+ * by choice: {@link BlasLibrary}) and the C kernels of {@code native/}, called through the FFM
+ * API over the tensors' own off-heap memory (no copies).
  *
- * <p>There is one instance per process ({@link #instance()}), because OpenBLAS's thread count is
- * process-wide state. Results are bit-identical from run to run for the same inputs, the same
- * OpenBLAS kernel set ({@link #openBlasCoreName()}) and the same thread count: our kernels are
- * single-threaded and OpenBLAS splits a product the same way each time. A different thread
- * count or kernel set may split and block the sums of a product differently, which changes the
- * last bits of its result (and so of a trained network), never more than float32 rounding.
+ * <p>There is one instance per process ({@link #instance()}), because the BLAS library and its
+ * thread count are process-wide state. Results are bit-identical from run to run for the same
+ * inputs, the same library and kernel set ({@link BlasLibrary#kernelSet()}) and the same thread
+ * count: our kernels are single-threaded and the BLAS splits a product the same way each time. A
+ * different library, thread count or kernel set may split and block the sums of a product
+ * differently, which changes the last bits of its result (and so of a trained network), never
+ * more than float32 rounding. Products may run on several Java threads at once (each on its own
+ * tensors), which is how {@code TrainingStep}'s shards use both cores.
  */
 public final class NativeBackend extends CheckedBackend {
 
@@ -35,7 +38,7 @@ public final class NativeBackend extends CheckedBackend {
     }
 
     /**
-     * The native backend, loading OpenBLAS and the kernels on first use.
+     * The native backend, loading the CBLAS library and the kernels on first use.
      *
      * @throws NativeLibraryException when either library cannot be loaded
      */
@@ -59,51 +62,33 @@ public final class NativeBackend extends CheckedBackend {
         return "native";
     }
 
-    /** Where OpenBLAS and the kernels were loaded from. */
+    /** Where the CBLAS library and the kernels were loaded from. */
     public NativeLibraries.Loaded libraries() {
         return libraries;
     }
 
-    /** OpenBLAS's current thread count (process-wide). */
-    public int threads() {
-        return openblas_get_num_threads();
+    /** The CBLAS library in use (OpenBLAS, BLIS or another, chosen by {@value NativeLibraries#BLAS_PROPERTY}). */
+    public BlasLibrary blas() {
+        return libraries.blas();
     }
 
-    /** Sets OpenBLAS's thread count for the whole process; {@code threads >= 1}. */
-    public void setThreads(int threads) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        }
-        openblas_set_num_threads(threads);
+    /** The BLAS library's current thread count (process-wide); 0 when it has no call to tell. */
+    public int threads() {
+        return blas().threads();
     }
 
     /**
-     * The most threads this OpenBLAS runs ({@code MAX_THREADS} in its configuration string);
-     * a larger count is silently cut to it by OpenBLAS.
+     * Sets the BLAS library's thread count for the whole process; {@code threads >= 1}.
+     *
+     * @throws UnsupportedOperationException when the library has no call for it
      */
-    public int maxThreads() {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("MAX_THREADS=(\\d+)").matcher(openBlasConfig());
-        return m.find() ? Integer.parseInt(m.group(1)) : Integer.MAX_VALUE;
-    }
-
-    /** OpenBLAS's build configuration, e.g. {@code OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64}. */
-    public String openBlasConfig() {
-        return cString(openblas_get_config());
-    }
-
-    /** The CPU kernel set OpenBLAS picked for this machine, e.g. {@code SkylakeX}. */
-    public String openBlasCoreName() {
-        return cString(openblas_get_corename());
-    }
-
-    @SuppressWarnings("restricted") // OpenBLAS returns pointers to static, NUL-terminated strings
-    private static String cString(MemorySegment p) {
-        return p.equals(MemorySegment.NULL) ? "" : p.reinterpret(Integer.MAX_VALUE).getString(0);
+    public void setThreads(int threads) {
+        blas().setThreads(threads);
     }
 
     @Override
     public String toString() {
-        return "NativeBackend[" + openBlasConfig() + ", core " + openBlasCoreName() + ", " + threads() + " threads]";
+        return "NativeBackend[" + blas().describe() + ", " + threads() + " threads]";
     }
 
     // ---- linear algebra ----------------------------------------------------------------------

@@ -14,13 +14,15 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Loads the system OpenBLAS and our kernels library into this class loader, where the
- * jextract bindings find their symbols ({@code SymbolLookup.loaderLookup()}).
+ * Loads a CBLAS library and our kernels library into this class loader, where the jextract
+ * bindings find their symbols ({@code SymbolLookup.loaderLookup()}).
  *
  * <ul>
- *   <li>OpenBLAS: the file named by {@value #OPENBLAS_PROPERTY}, else the first
- *       {@code libopenblas.so.0} or {@code libopenblas.so} in {@code LD_LIBRARY_PATH},
- *       {@code java.library.path} and the usual system library folders.</li>
+ *   <li>CBLAS, chosen by the system property {@value #BLAS_PROPERTY}: {@code openblas} (the
+ *       default) loads the first {@code libopenblas.so.0} or {@code libopenblas.so}, {@code blis}
+ *       the first {@code libblis.so.4} or {@code libblis.so}, found in {@code LD_LIBRARY_PATH},
+ *       {@code java.library.path} and the usual system library folders; any other value is the
+ *       path of the library to load. One per process: the property is read on first use.</li>
  *   <li>Kernels: the file named by {@value #KERNELS_PROPERTY}, else {@code libpnnkernels.so}
  *       from the bindings jar's {@code native/<os>-<arch>/} folder, copied once to a private
  *       temporary file that is deleted as soon as it is loaded.</li>
@@ -28,18 +30,22 @@ import java.util.Set;
  */
 public final class NativeLibraries {
 
-    /** System property: path of the OpenBLAS shared library to load instead of searching. */
-    public static final String OPENBLAS_PROPERTY = "pnn.openblas.path";
+    /**
+     * System property: the CBLAS library, {@code openblas} (the default), {@code blis}, or the
+     * path of any shared library that exports the CBLAS interface.
+     */
+    public static final String BLAS_PROPERTY = "pnn.blas";
     /** System property: path of a libpnnkernels.so to load instead of the one in the jar. */
     public static final String KERNELS_PROPERTY = "pnn.kernels.path";
 
     private static final String KERNELS_FILE = "libpnnkernels.so";
     private static final List<String> OPENBLAS_FILES = List.of("libopenblas.so.0", "libopenblas.so");
+    private static final List<String> BLIS_FILES = List.of("libblis.so.4", "libblis.so");
 
     private static volatile Loaded loaded;
 
-    /** Where the two libraries were loaded from. */
-    public record Loaded(Path openBlas, String kernels) {}
+    /** The CBLAS library loaded, and where the kernels came from. */
+    public record Loaded(BlasLibrary blas, String kernels) {}
 
     private NativeLibraries() {}
 
@@ -50,10 +56,10 @@ public final class NativeLibraries {
             synchronized (NativeLibraries.class) {
                 l = loaded;
                 if (l == null) {
-                    Path openBlas = loadOpenBlas();
+                    BlasLibrary blas = loadBlas();
                     String kernels = loadKernels();
                     checkAbi(kernels);
-                    loaded = l = new Loaded(openBlas, kernels);
+                    loaded = l = new Loaded(blas, kernels);
                 }
             }
         }
@@ -79,35 +85,42 @@ public final class NativeLibraries {
         return os + "-" + arch;
     }
 
-    private static Path loadOpenBlas() {
-        String override = System.getProperty(OPENBLAS_PROPERTY);
-        if (override != null) {
-            Path p = Path.of(override);
+    private static BlasLibrary loadBlas() {
+        String choice = System.getProperty(BLAS_PROPERTY, "openblas").trim();
+        List<String> files = switch (choice.toLowerCase(Locale.ROOT)) {
+            case "openblas" -> OPENBLAS_FILES;
+            case "blis" -> BLIS_FILES;
+            default -> null;
+        };
+        if (files == null) {
+            Path p = Path.of(choice);
             if (!Files.isRegularFile(p)) {
-                throw new NativeLibraryException("Could not load OpenBLAS: -D" + OPENBLAS_PROPERTY + "=" + override
-                        + " names no file. " + installHint());
+                throw new NativeLibraryException("Could not load the BLAS library: " + BLAS_PROPERTY
+                        + " (--blas on the command line) is '" + choice + "', which is neither 'openblas' nor 'blis' "
+                        + "nor the path of a file. " + installHint());
             }
-            loadFile(p, "OpenBLAS");
-            return p;
+            loadFile(p, "the BLAS library");
+            return BlasLibrary.identify(p);
         }
         List<Path> tried = new ArrayList<>();
         for (Path dir : librarySearchPath()) {
-            for (String name : OPENBLAS_FILES) {
+            for (String name : files) {
                 Path p = dir.resolve(name);
                 tried.add(p);
                 if (Files.isRegularFile(p)) {
-                    loadFile(p, "OpenBLAS");
-                    return p;
+                    loadFile(p, choice);
+                    return BlasLibrary.identify(p);
                 }
             }
         }
-        throw new NativeLibraryException("Could not load OpenBLAS: none of " + OPENBLAS_FILES + " is in "
+        throw new NativeLibraryException("Could not load " + choice + ": none of " + files + " is in "
                 + librarySearchPath() + " (looked for " + tried.size() + " files). " + installHint());
     }
 
     private static String installHint() {
-        return "Install it with 'sudo apt-get install libopenblas0' (Debian/Ubuntu; 'make deps' installs "
-                + "libopenblas-dev), or point -D" + OPENBLAS_PROPERTY + "=/path/to/libopenblas.so.0 at it. "
+        return "Install OpenBLAS with 'sudo apt-get install libopenblas0' or BLIS with 'sudo apt-get install "
+                + "libblis4' (Debian/Ubuntu; 'make deps' installs both), or name any CBLAS library with -D"
+                + BLAS_PROPERTY + "=/path/to/libcblas.so. "
                 + "Without native code, the pure-Java reference backend still works: Backends.named(\"reference\") "
                 + "in Java, --backend reference on the command line.";
     }

@@ -1,6 +1,6 @@
 package dev.pnn.tensor;
 
-/** OpenBLAS or the panama-nn kernels could not be loaded; the message says where we looked and what to do. */
+/** The BLAS library or the panama-nn kernels could not be loaded; the message says where we looked and what to do. */
 public class NativeLibraryException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;

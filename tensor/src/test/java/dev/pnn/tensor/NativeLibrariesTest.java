@@ -53,12 +53,15 @@ class NativeLibrariesTest {
     }
 
     @Test
-    void loadsOpenBlasFromTheSystemAndTheKernelsFromTheJar() {
+    void loadsTheChosenBlasFromTheSystemAndTheKernelsFromTheJar() {
         NativeLibraries.Loaded l = NativeBackend.instance().libraries();
-        assertTrue(l.openBlas().getFileName().toString().startsWith("libopenblas"), l.toString());
+        String chosen = System.getProperty(NativeLibraries.BLAS_PROPERTY, "openblas");
+        BlasLibrary blas = l.blas();
+        assertEquals(chosen, blas.provider().label(), blas.toString());
+        assertTrue(blas.path().getFileName().toString().startsWith("lib" + chosen), l.toString());
         assertTrue(l.kernels().startsWith("jar:/native/" + NativeLibraries.platform() + "/"), l.toString());
-        String config = NativeBackend.instance().openBlasConfig();
-        assertTrue(config.startsWith("OpenBLAS"), config);
+        assertTrue(blas.version().startsWith(chosen.equals("blis") ? "BLIS " : "OpenBLAS "), blas.version());
+        assertTrue(!blas.kernelSet().isEmpty(), blas.toString());
     }
 
     @Test
@@ -82,20 +85,44 @@ class NativeLibrariesTest {
     }
 
     @Test
-    void missingOpenBlasNamesTheLibraryWhereItLookedAndHowToInstall() throws Exception {
-        Run run = probe("-D" + NativeLibraries.OPENBLAS_PROPERTY + "=/nonexistent/libopenblas.so.0");
+    void aMissingBlasPathNamesTheLibraryAndHowToInstall() throws Exception {
+        Run run = probe("-D" + NativeLibraries.BLAS_PROPERTY + "=/nonexistent/libopenblas.so.0");
         assertEquals(3, run.exit(), run.output());
-        assertTrue(run.output().contains("Could not load OpenBLAS"), run.output());
-        assertTrue(run.output().contains("/nonexistent/libopenblas.so.0"), run.output());
+        assertTrue(run.output().contains("Could not load the BLAS library: pnn.blas (--blas on the command line) is "
+                + "'/nonexistent/libopenblas.so.0', which is neither 'openblas' nor 'blis' nor the path of a file"),
+                run.output());
         assertTrue(run.output().contains("apt-get install libopenblas0"), run.output());
+        assertTrue(run.output().contains("apt-get install libblis4"), run.output());
     }
 
     @Test
     void aFileThatIsNotALibraryIsReportedWithTheLoadersReason(@TempDir Path dir) throws Exception {
         Path fake = Files.writeString(dir.resolve("libopenblas.so.0"), "not an ELF file");
-        Run run = probe("-D" + NativeLibraries.OPENBLAS_PROPERTY + "=" + fake);
+        Run run = probe("-D" + NativeLibraries.BLAS_PROPERTY + "=" + fake);
         assertEquals(3, run.exit(), run.output());
-        assertTrue(run.output().contains("Could not load OpenBLAS from " + fake), run.output());
+        assertTrue(run.output().contains("Could not load the BLAS library from " + fake), run.output());
+    }
+
+    /** A real shared library without the CBLAS interface: our own kernels. */
+    @Test
+    void aLibraryWithoutCblasIsRefusedByName() throws Exception {
+        Path kernels = Path.of("../native/build/" + NativeLibraries.platform() + "/libpnnkernels.so")
+                .toAbsolutePath().normalize();
+        Run run = probe("-D" + NativeLibraries.BLAS_PROPERTY + "=" + kernels);
+        assertEquals(3, run.exit(), run.output());
+        assertTrue(run.output().contains("Could not use " + kernels + " as the BLAS library: it has no cblas_sgemm, "
+                + "so it is not a CBLAS"), run.output());
+    }
+
+    /** Any CBLAS by path: BLIS's file named directly is recognised as BLIS by its symbols. */
+    @Test
+    void aBlasNamedByPathIsRecognisedByItsSymbols() throws Exception {
+        Path blis = NativeLibraries.librarySearchPath().stream().map(d -> d.resolve("libblis.so.4"))
+                .filter(Files::isRegularFile).findFirst()
+                .orElseThrow(() -> new AssertionError("BLIS is not installed: run 'make deps'"));
+        Run run = probe("-D" + NativeLibraries.BLAS_PROPERTY + "=" + blis);
+        assertEquals(0, run.exit(), run.output());
+        assertTrue(run.output().contains("blis (BLIS "), run.output());
     }
 
     @Test

@@ -139,7 +139,7 @@ class WorkspaceTest {
     void twoWorkspacesOnOneNetworkFromTwoThreadsMatchRunningThemInTurn() throws Exception {
         NativeBackend backend = NativeBackend.instance();
         int before = backend.threads();
-        backend.setThreads(1); // bit-identical products need the same OpenBLAS thread count throughout
+        backend.setThreads(1); // bit-identical products need the same BLAS thread count throughout
         try (Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5)) {
             Fusions.Objective objective = Fusions.objective(net.model(), Loss.nll());
             Tensor[] xs = {input(arena, 64, 784, 1), input(arena, 64, 784, 2)};

@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
  * runs, computed with the code as it was before the layer/executor redesign (commit f6e7f90) and
  * checked against the code as it is. A change that moves a single bit of a single weight fails
  * here. The reference backend is pure Java and gives the same bits on every machine; the native
- * backend's bits depend on OpenBLAS's kernel set (its core name) at one OpenBLAS thread, so they
- * are pinned for the kernel sets measured; on another kernel set the native run is held to the
+ * backend's bits depend on the BLAS and its kernel set (OpenBLAS's core name) at one thread, so
+ * they are pinned for the kernel sets measured; on another kernel set the native run is held to the
  * reference run within the parity bound of {@link TrainingParityTest} instead.
  */
 class PinnedChecksumTest {
@@ -52,12 +52,12 @@ class PinnedChecksumTest {
 
     private static final List<String> REFERENCE = List.of("2bca6ad8", "23afc338", "2d6b33d4");
 
-    /** By OpenBLAS core name (Zen runs the Haswell kernels). */
+    /** By BLAS and its kernel set (OpenBLAS's core name; Zen runs the Haswell kernels). */
     private static final Map<String, List<String>> NATIVE = Map.of(
-            "Haswell", List.of("422a69f3", "f0689376", "1194e1fd"),
-            "Zen", List.of("422a69f3", "f0689376", "1194e1fd"),
-            "SkylakeX", List.of("c64c18a3", "97fd9353", "d6459c94"),
-            "Cooperlake", List.of("c38d5ce5", "a3a1ee18", "d6459c94"));
+            "openblas Haswell", List.of("422a69f3", "f0689376", "1194e1fd"),
+            "openblas Zen", List.of("422a69f3", "f0689376", "1194e1fd"),
+            "openblas SkylakeX", List.of("c64c18a3", "97fd9353", "d6459c94"),
+            "openblas Cooperlake", List.of("c38d5ce5", "a3a1ee18", "d6459c94"));
 
     private static Network train(Backend backend, Run run) {
         Network net = Network.create(run.model(), backend, Init.PYTORCH_DEFAULT, run.seed());
@@ -98,16 +98,17 @@ class PinnedChecksumTest {
         int before = backend.threads();
         backend.setThreads(1);
         try {
-            List<String> pinned = NATIVE.get(backend.openBlasCoreName());
+            String kernels = backend.blas().provider().label() + " " + backend.blas().kernelSet();
+            List<String> pinned = NATIVE.get(kernels);
             for (int i = 0; i < RUNS.size(); i++) {
                 try (Network net = train(backend, RUNS.get(i))) {
                     if (pinned != null) {
-                        assertEquals(pinned.get(i), crc(net), RUNS.get(i).name() + " on " + backend.openBlasCoreName());
+                        assertEquals(pinned.get(i), crc(net), RUNS.get(i).name() + " on " + kernels);
                     } else {
                         try (Network ref = train(ReferenceBackend.INSTANCE, RUNS.get(i))) {
                             double apart = Comparison.maxAbsDifference(net.parameters().flat(), ref.parameters().flat());
-                            assertTrue(apart <= 1e-5, RUNS.get(i).name() + ": no checksum pinned for OpenBLAS core "
-                                    + backend.openBlasCoreName() + ", and native is " + apart + " from reference");
+                            assertTrue(apart <= 1e-5, RUNS.get(i).name() + ": no checksum pinned for "
+                                    + kernels + ", and native is " + apart + " from reference");
                         }
                     }
                 }

@@ -2,7 +2,9 @@ package dev.pnn.train.cli;
 
 import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Backends;
+import dev.pnn.tensor.BlasLibrary;
 import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.NativeLibraries;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -14,14 +16,19 @@ final class BackendOptions {
             description = "native | reference (pure Java, slow)  [default: ${DEFAULT-VALUE}]")
     String backend;
 
+    @Option(names = "--blas", paramLabel = "LIB",
+            description = "native backend's CBLAS: openblas | blis | PATH of any CBLAS library  "
+                    + "[default: the system property pnn.blas, else openblas]")
+    String blas;
+
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
-            description = "OpenBLAS threads (native backend); one is fastest at batch 64  [default: ${DEFAULT-VALUE}]")
+            description = "BLAS threads (native backend)  [default: ${DEFAULT-VALUE}]")
     int threads;
 
     @Option(names = "--verbose", description = "print the stack trace of a failure")
     boolean verbose;
 
-    /** The backend, its thread count set and checked against what the OpenBLAS build allows. */
+    /** The backend, its BLAS chosen and its thread count set and checked against what the BLAS allows. */
     Backend open(CommandLine cli) {
         if (!backend.equals("native") && !backend.equals("reference")) {
             throw new CommandLine.ParameterException(cli, "--backend: expected native or reference, found '" + backend
@@ -30,21 +37,37 @@ final class BackendOptions {
         if (threads < 1) {
             throw new CommandLine.ParameterException(cli, "--threads: expected 1 or more, found " + threads);
         }
+        if (blas != null) {
+            if (blas.isBlank()) {
+                throw new CommandLine.ParameterException(cli, "--blas: expected openblas, blis or a library's path, "
+                        + "found nothing");
+            }
+            System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
+        }
         Backend b = Backends.named(backend);
         if (b instanceof NativeBackend nb) {
-            if (threads > nb.maxThreads()) {
-                throw new CommandLine.ParameterException(cli, "--threads: expected 1 to " + nb.maxThreads()
-                        + " (this OpenBLAS was built for at most " + nb.maxThreads() + " threads), found " + threads);
+            BlasLibrary lib = nb.blas();
+            if (threads > lib.maxThreads()) {
+                throw new CommandLine.ParameterException(cli, "--threads: expected 1 to " + lib.maxThreads()
+                        + " (this OpenBLAS was built for at most " + lib.maxThreads() + " threads), found " + threads);
             }
-            nb.setThreads(threads);
+            if (lib.threadsSettable()) {
+                lib.setThreads(threads);
+            } else if (threads != 1) {
+                throw new CommandLine.ParameterException(cli, "--threads: " + lib.path() + " has no call to set its "
+                        + "thread count (only OpenBLAS's and BLIS's are known): leave --threads at 1 and set the "
+                        + "library's own environment variable, found " + threads);
+            }
         }
         return b;
     }
 
     static String describe(Backend b) {
-        return b instanceof NativeBackend nb
-                ? "native: " + nb.openBlasConfig() + " (" + nb.openBlasCoreName() + "), " + nb.threads()
-                + (nb.threads() == 1 ? " thread" : " threads")
-                : "reference (pure Java, double accumulation)";
+        if (!(b instanceof NativeBackend nb)) {
+            return "reference (pure Java, double accumulation)";
+        }
+        int t = nb.threads();
+        return "native: " + nb.blas().describe() + ", "
+                + (t == 0 ? "its own thread count" : t + (t == 1 ? " thread" : " threads"));
     }
 }

@@ -63,14 +63,14 @@ class MainTest {
                 cli.getSubcommands().keySet());
         assertEquals(new TreeSet<>(List.of("--model", "--data", "--csv", "--test-csv", "--label", "--epochs",
                 "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule", "--hidden",
-                "--activation", "--loss", "--init", "--seed", "--eval-batch-size", "--shards", "--normalize", "--validation",
-                "--early-stopping", "--save", "--history", "--plots", "--snapshots", "--checkpoint-dir",
-                "--checkpoint-every", "--keep-checkpoints", "--resume", "--backend", "--threads", "--verbose", "--help",
-                "--version")), names(cli.getSubcommands().get("train")));
-        assertEquals(new TreeSet<>(List.of("--model", "--data", "--eval-batch-size", "--wrong", "--backend",
+                "--activation", "--loss", "--init", "--seed", "--eval-batch-size", "--shards", "--normalize",
+                "--validation", "--early-stopping", "--save", "--history", "--plots", "--snapshots",
+                "--checkpoint-dir", "--checkpoint-every", "--keep-checkpoints", "--resume", "--backend", "--blas",
+                "--threads", "--verbose", "--help", "--version")), names(cli.getSubcommands().get("train")));
+        assertEquals(new TreeSet<>(List.of("--model", "--data", "--eval-batch-size", "--wrong", "--backend", "--blas",
                 "--threads", "--verbose", "--help", "--version")), names(cli.getSubcommands().get("evaluate")));
-        assertEquals(new TreeSet<>(List.of("--model", "--idx", "--data", "--backend", "--threads", "--verbose",
-                "--help", "--version")), names(cli.getSubcommands().get("predict")));
+        assertEquals(new TreeSet<>(List.of("--model", "--idx", "--data", "--backend", "--blas", "--threads",
+                "--verbose", "--help", "--version")), names(cli.getSubcommands().get("predict")));
         assertEquals(new TreeSet<>(List.of("--model", "--format", "--output", "--help", "--version")),
                 names(cli.getSubcommands().get("export")));
         for (String command : List.of("train", "evaluate", "predict", "export", "plot", "inspect", "moons")) {
@@ -151,7 +151,7 @@ class MainTest {
         usageError("--optimizer: expected one of sgd, momentum, nesterov, adam, adamw, found 'rmsprop'", "train",
                 "--optimizer", "rmsprop");
         usageError("--backend: expected native or reference, found 'gpu'", "train", "--backend", "gpu", "--epochs", "1");
-        usageError("--threads: expected 1 to " + NativeBackend.instance().maxThreads(), "train", "--threads", "1024",
+        usageError("--threads: expected 1 to " + NativeBackend.instance().blas().maxThreads(), "train", "--threads", "1024",
                 "--epochs", "1");
         usageError("--checkpoint-every: needs --checkpoint-dir", "train", "--checkpoint-every", "10");
         usageError("--format: expected json or npz, found 'onnx'", "export", "--model", "m.npz", "--format", "onnx",
@@ -229,20 +229,37 @@ class MainTest {
                 + "space): a smaller model or batch needs less"));
     }
 
-    /** In a child JVM, where OpenBLAS has not been loaded yet: pointed at a library that is not there. */
-    @Test
-    void missingOpenBlasIsAClearErrorWithAWayOut() throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Dpnn.openblas.path=/nonexistent/libopenblas.so.0",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "train", "--epochs", "1")
-                .redirectErrorStream(true).start();
+    /** Runs the command line in a child JVM, where no BLAS has been loaded yet; stdout and stderr together. */
+    private static Result child(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
-        assertEquals(Main.FAILED, p.exitValue(), out);
-        assertTrue(out.startsWith("error: Could not load OpenBLAS: -Dpnn.openblas.path=/nonexistent/libopenblas.so.0"),
-                out);
-        assertTrue(out.contains("apt-get install libopenblas0") && out.contains("--backend reference"), out);
-        assertTrue(!out.contains("\tat "), out);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        return new Result(p.exitValue(), out, "");
+    }
+
+    /** Pointed at a library that is not there. */
+    @Test
+    void missingBlasIsAClearErrorWithAWayOut() throws Exception {
+        Result r = child("train", "--epochs", "1", "--blas", "/nonexistent/libopenblas.so.0");
+        assertEquals(Main.FAILED, r.exit(), r.out());
+        assertTrue(r.out().startsWith("error: Could not load the BLAS library: pnn.blas (--blas on the command line) "
+                + "is '/nonexistent/libopenblas.so.0'"), r.out());
+        assertTrue(r.out().contains("apt-get install libopenblas0") && r.out().contains("--backend reference"), r.out());
+        assertTrue(!r.out().contains("\tat "), r.out());
+    }
+
+    /** {@code --blas blis} loads BLIS, sets its threads, and the run's header says so. */
+    @Test
+    void blasIsChosenOnTheCommandLineAndNamedInTheHeader() throws Exception {
+        Result r = child("train", "--blas", "blis", "--threads", "2", "--epochs", "1", "--hidden", "16", "--data",
+                DATA.toString());
+        assertEquals(Main.OK, r.exit(), r.out());
+        assertTrue(r.out().contains("backend  native: blis (BLIS 0."), r.out());
+        assertTrue(r.out().contains("), 2 threads"), r.out());
     }
 
     /** Train, save, evaluate, predict a test image and a picture, export as JSON and check it with numpy. */
