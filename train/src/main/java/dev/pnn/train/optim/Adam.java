@@ -51,10 +51,9 @@ public record Adam(double beta1, double beta2, double eps, double weightDecay, b
     }
 
     @Override
-    public void step(Backend backend, Tensor params, Tensor grads, OptimizerState state, float lr) {
-        long t = state.advance();
-        backend.adam(params, state.buffer(0), state.buffer(1), grads, t, lr, (float) beta1, (float) beta2,
-                (float) eps, (float) weightDecay, decoupled);
+    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] buffers, long t, float lr) {
+        backend.adam(params, buffers[0], buffers[1], grads, t, lr, (float) beta1, (float) beta2, (float) eps,
+                (float) weightDecay, decoupled);
     }
 
     @Override

@@ -47,8 +47,16 @@ public final class OptimizerState implements AutoCloseable {
         this.steps = steps;
     }
 
-    /** Counts one more step and returns its number, starting at 1. */
-    long advance() {
+    /** The buffers, in order (the array is this state's own: do not change it). */
+    Tensor[] buffers() {
+        return buffers;
+    }
+
+    /**
+     * Counts one more step and returns its number, starting at 1. {@link Optimizer#step} calls
+     * it; a caller that splits a step into ranges ({@link Optimizer#update}) calls it once.
+     */
+    public long advance() {
         return ++steps;
     }
 

@@ -48,12 +48,11 @@ public record Sgd(double momentum, boolean nesterov, double weightDecay) impleme
     }
 
     @Override
-    public void step(Backend backend, Tensor params, Tensor grads, OptimizerState state, float lr) {
-        state.advance();
+    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] buffers, long t, float lr) {
         if (momentum == 0) {
             backend.sgd(params, grads, lr, (float) weightDecay);
         } else {
-            backend.sgdMomentum(params, state.buffer(0), grads, lr, (float) momentum, (float) weightDecay, nesterov);
+            backend.sgdMomentum(params, buffers[0], grads, lr, (float) momentum, (float) weightDecay, nesterov);
         }
     }
 
