@@ -2,6 +2,7 @@ package dev.pnn.train.fit;
 
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.tensor.WorkerTeam;
 import dev.pnn.train.exec.MemoryBudget;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.exec.Parameters;
@@ -13,10 +14,7 @@ import dev.pnn.train.optim.Optimizer;
 import dev.pnn.train.optim.OptimizerState;
 
 import java.lang.foreign.Arena;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 
 /**
  * One mini-batch step of training a {@link Network}: forward, zero grads, loss, backward,
@@ -28,12 +26,13 @@ import java.util.concurrent.Future;
  * parameter gradients) and the optimizer's state; a steady-state step allocates nothing off-heap.
  *
  * <p>With {@code shards > 1} it splits each batch into that many consecutive parts of (nearly)
- * equal rows; the first runs on the calling thread, the others on threads the step owns, each in
- * a workspace of its own over the shared parameters. Their gradients (each the mean over its
- * rows) are then added into the first workspace's, weighted by their rows, in shard order, so a
- * given number of shards gives the same bits on every run. Each shard draws its own dropout
- * masks. The backend's BLAS threads are per call: give each shard one
- * ({@code NativeBackend.setThreads(1)}) when there are as many shards as cores.
+ * equal rows and runs them on a {@link WorkerTeam} (the first on the calling thread), each in a
+ * workspace of its own over the shared parameters. Then the same team sums the gradients (each
+ * the mean over its rows) into the first workspace's, weighted by their rows, in shard order,
+ * and applies the optimizer's update, each member over its own range of the parameters. Sum and
+ * update are element-wise, so a given number of shards gives the same bits on every run. Each
+ * shard draws its own dropout masks. The backend's BLAS threads are per call: give each shard
+ * one ({@code NativeBackend.setThreads(1)}) when there are as many shards as cores.
  */
 public final class TrainingStep implements AutoCloseable {
 
@@ -43,12 +42,26 @@ public final class TrainingStep implements AutoCloseable {
     private final OptimizerState state;
     private final Workspace workspace;
     private final Workspace[] others;
-    private final ExecutorService helpers;
+    private final WorkerTeam team;
     private final Arena arena;
     private final Tensor[] shardOutputs;
+    private final double[] shardLosses;
+    /** Per member: its range of the parameters, of each shard's gradients, of each optimizer buffer. */
+    private final Tensor[] paramRanges;
+    private final Tensor[][] gradientRanges;
+    private final Tensor[][] bufferRanges;
+    private final IntConsumer shardTask = this::runShard;
+    private final IntConsumer reduceTask = this::reduceRange;
     private Tensor outputs;
     private long seed;
     private Tensor output;
+    // the batch being split, for the team's members
+    private Tensor batchInputs;
+    private IntVector batchLabels;
+    private int batchShards;
+    private int rowsInBatch;
+    private long updateStep;
+    private float updateLr;
 
     /**
      * @throws IllegalArgumentException when {@code loss} does not fit the model's last layer
@@ -81,12 +94,30 @@ public final class TrainingStep implements AutoCloseable {
             others[k] = net.newWorkspace();
         }
         this.shardOutputs = new Tensor[shards];
+        this.shardLosses = new double[shards];
         this.arena = shards == 1 ? null : Arena.ofShared();
-        this.helpers = shards == 1 ? null : Executors.newFixedThreadPool(shards - 1, r -> {
-            Thread t = new Thread(r, "pnn training shard");
-            t.setDaemon(true);
-            return t;
-        });
+        this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
+        // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count
+        Tensor params = net.parameters().flat();
+        int count = Math.toIntExact(params.size());
+        this.paramRanges = new Tensor[shards];
+        this.gradientRanges = new Tensor[shards][shards];
+        this.bufferRanges = new Tensor[shards][state.bufferCount()];
+        for (int k = 0; k < shards; k++) {
+            int from = first(k, shards, count);
+            int len = first(k + 1, shards, count) - from;
+            paramRanges[k] = range(params, from, len);
+            for (int j = 0; j < shards; j++) {
+                gradientRanges[k][j] = range((j == 0 ? workspace : others[j - 1]).gradients(), from, len);
+            }
+            for (int b = 0; b < state.bufferCount(); b++) {
+                bufferRanges[k][b] = range(state.buffer(b), from, len);
+            }
+        }
+    }
+
+    private static Tensor range(Tensor flat, int from, int len) {
+        return flat.view(from, 1, len);
     }
 
     /**
@@ -96,9 +127,14 @@ public final class TrainingStep implements AutoCloseable {
      *         were (the caller decides what to do about a diverged run)
      */
     public double run(Tensor inputs, IntVector labels, float lr) {
-        double loss = gradients(inputs, labels);
-        if (Double.isFinite(loss)) {
-            optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
+        int shards = shardsFor(inputs.rows());
+        double loss = forwardBackward(inputs, labels, shards);
+        if (shards == 1) {
+            if (Double.isFinite(loss)) {
+                optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
+            }
+        } else {
+            reduce(inputs.rows(), shards, Double.isFinite(loss) ? state.advance() : 0, lr);
         }
         return loss;
     }
@@ -108,61 +144,88 @@ public final class TrainingStep implements AutoCloseable {
      * loss in {@code workspace().gradients()} and returns the loss.
      */
     public double gradients(Tensor inputs, IntVector labels) {
+        int shards = shardsFor(inputs.rows());
+        double loss = forwardBackward(inputs, labels, shards);
+        if (shards > 1) {
+            reduce(inputs.rows(), shards, 0, 0f);
+        }
+        return loss;
+    }
+
+    private int shardsFor(int rows) {
+        return Math.min(others.length + 1, rows);
+    }
+
+    /** Every shard's forward and backward; the mean loss over the batch. */
+    private double forwardBackward(Tensor inputs, IntVector labels, int shards) {
         int rows = inputs.rows();
-        int shards = Math.min(others.length + 1, rows);
         if (shards == 1) {
             double loss = shardGradients(0, workspace, seed, inputs, labels);
             output = shardOutputs[0];
             return loss;
         }
-        @SuppressWarnings("unchecked")
-        Future<Double>[] pending = new Future[shards - 1];
-        for (int k = 1; k < shards; k++) {
-            Workspace w = others[k - 1];
-            int shard = k;
-            long shardSeed = seed ^ k * 0xD1B54A32D192ED03L;
-            Tensor x = inputs.rows(first(k, shards, rows), first(k + 1, shards, rows) - first(k, shards, rows));
-            IntVector y = labels.slice(first(k, shards, rows), x.rows());
-            pending[k - 1] = helpers.submit(() -> shardGradients(shard, w, shardSeed, x, y));
-        }
-        int n0 = first(1, shards, rows);
-        double[] losses = new double[shards];
-        RuntimeException failure = null;
+        batchInputs = inputs;
+        batchLabels = labels;
+        batchShards = shards;
         try {
-            losses[0] = shardGradients(0, workspace, seed, inputs.rows(0, n0), labels.slice(0, n0));
-        } catch (RuntimeException e) {
-            failure = e;
+            team.run(shardTask);
+        } finally {
+            batchInputs = null;
+            batchLabels = null;
         }
-        for (int k = 1; k < shards; k++) {
-            try {
-                losses[k] = pending[k - 1].get();
-            } catch (ExecutionException e) {
-                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e);
-                failure = failure == null ? cause : failure;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = failure == null ? new IllegalStateException("interrupted while shards ran", e) : failure;
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
-        Tensor g = workspace.gradients();
-        net.backend().scale((float) n0 / rows, g);
-        double loss = losses[0] * n0 / rows;
         Tensor firstOutput = shardOutputs[0];
         if (outputs == null || outputs.rows() < rows || outputs.cols() != firstOutput.cols()) {
             outputs = Tensor.allocate(arena, rows, firstOutput.cols());
         }
         output = outputs.rows(0, rows);
-        output.rows(0, n0).copyFrom(firstOutput);
-        for (int k = 1; k < shards; k++) {
+        double loss = 0;
+        for (int k = 0; k < shards; k++) {
             int nk = first(k + 1, shards, rows) - first(k, shards, rows);
-            net.backend().axpy((float) nk / rows, others[k - 1].gradients(), g);
-            loss += losses[k] * nk / rows;
+            loss += shardLosses[k] * nk / rows;
             output.rows(first(k, shards, rows), nk).copyFrom(shardOutputs[k]);
         }
         return loss;
+    }
+
+    /** Member {@code k}'s shard of the batch: its forward and backward in its own workspace. */
+    private void runShard(int k) {
+        int shards = batchShards;
+        if (k >= shards) {
+            return;
+        }
+        int rows = batchInputs.rows();
+        int from = first(k, shards, rows);
+        int n = first(k + 1, shards, rows) - from;
+        long shardSeed = k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L;
+        shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed,
+                batchInputs.rows(from, n), batchLabels.slice(from, n));
+    }
+
+    /**
+     * The weighted sum of the shards' gradients into the first workspace's and, when
+     * {@code step > 0}, update number {@code step}: each member over its range of the parameters.
+     */
+    private void reduce(int rows, int shards, long step, float lr) {
+        batchInputs = null;
+        batchShards = shards;
+        updateStep = step;
+        updateLr = lr;
+        rowsInBatch = rows;
+        team.run(reduceTask);
+    }
+
+    private void reduceRange(int k) {
+        int shards = batchShards;
+        int rows = rowsInBatch;
+        Tensor[] g = gradientRanges[k];
+        net.backend().scale((float) first(1, shards, rows) / rows, g[0]);
+        for (int j = 1; j < shards; j++) {
+            int nj = first(j + 1, shards, rows) - first(j, shards, rows);
+            net.backend().axpy((float) nj / rows, g[j], g[0]);
+        }
+        if (updateStep > 0) {
+            optimizer.update(net.backend(), paramRanges[k], g[0], bufferRanges[k], updateStep, updateLr);
+        }
     }
 
     /** The first row of shard {@code k} of {@code shards} over {@code rows} rows. */
@@ -209,8 +272,8 @@ public final class TrainingStep implements AutoCloseable {
     /** Frees the optimizer state and the workspace (not the network). */
     @Override
     public void close() {
-        if (helpers != null) {
-            helpers.shutdownNow();
+        if (team != null) {
+            team.close();
         }
         try (state; workspace) {
             output = null;

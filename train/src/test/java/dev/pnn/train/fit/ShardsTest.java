@@ -24,6 +24,8 @@ import dev.pnn.train.model.MaxPool2d;
 import dev.pnn.train.model.Model;
 import dev.pnn.train.model.ReLU;
 import dev.pnn.train.optim.Adam;
+import dev.pnn.train.optim.Optimizer;
+import dev.pnn.train.optim.Sgd;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -107,6 +109,34 @@ class ShardsTest {
         assertArrayEquals(a, b, "two runs with 2 shards");
         // the dropout masks (and the order of the sums) depend on the shards
         assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(train(1, 4)));
+    }
+
+    /**
+     * The update split over the team's members, each over its range of the parameters, has the
+     * bits of one update over the whole buffers from the same summed gradient: for plain SGD,
+     * momentum (its velocity buffer) and Adam (two buffers and the step count).
+     */
+    @Test
+    void theUpdateSplitByRangesHasTheBitsOfOneWholeUpdate() {
+        for (Optimizer optimizer : List.of(Sgd.plain(), Sgd.momentum(0.9).withWeightDecay(5e-4), Adam.defaults())) {
+            for (int shards : new int[] {2, 3}) {
+                try (Network split = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 4);
+                     Network whole = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 4);
+                     TrainingStep a = new TrainingStep(split, Loss.nll(), optimizer, shards);
+                     TrainingStep b = new TrainingStep(whole, Loss.nll(), optimizer, shards)) {
+                    for (int s = 0; s < 3; s++) {
+                        Tensor x = inputs(13, 40 + s);
+                        a.run(x, labels(13), 0.01f);
+                        b.gradients(x, labels(13));
+                        optimizer.step(backend, whole.parameters().flat(), b.workspace().gradients(),
+                                b.optimizerState(), 0.01f);
+                    }
+                    assertArrayEquals(whole.parameters().flat().toArray(), split.parameters().flat().toArray(),
+                            optimizer + ", " + shards + " shards");
+                    assertEquals(3, a.optimizerState().steps());
+                }
+            }
+        }
     }
 
     @Test

@@ -1,0 +1,184 @@
+package dev.pnn.tensor;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * A fixed team of threads that run one task together, for work split into as many parts as
+ * there are members: part 0 runs on the calling thread, parts 1 to {@code size - 1} on threads
+ * the team owns. {@link #run} returns when every part has finished.
+ *
+ * <p>Made for hand-offs a few dozen microseconds apart, as between the phases of a training
+ * step: a member that finishes waits for the next task by spinning ({@link Thread#onSpinWait})
+ * for up to {@link #SPIN_NANOS}, and only then parks, so a task that follows soon starts at once
+ * instead of after the operating system wakes a sleeping thread (which costs about as much as a
+ * small matrix product). The caller waits for the other parts the same way. A team of one runs everything on the caller and owns no thread.
+ *
+ * <p>A run allocates nothing: the task is passed as an {@link IntConsumer} that the caller
+ * keeps (a field, not a fresh lambda per call). Not for use by several callers at once.
+ */
+public final class WorkerTeam implements AutoCloseable {
+
+    /**
+     * How long a waiting thread spins before it parks: long enough to cover the gaps inside a
+     * training step once the code is compiled, short enough that while it warms up (long,
+     * uneven gaps) the JIT compiler gets the core instead of a spinning thread.
+     */
+    public static final long SPIN_NANOS = 50_000;
+
+    private final int size;
+    private final Thread[] threads;
+    /** The task's generation, raised by {@link #run}; members start when it moves. */
+    private volatile long generation;
+    private volatile IntConsumer task;
+    private volatile boolean closed;
+    /** Per member: the last generation it finished. */
+    private final AtomicLongArray finished;
+    /** Per member: whether it is parked (and so needs an unpark). */
+    private final AtomicLongArray parked;
+    private final Throwable[] failures;
+    /** The thread in {@link #run}, and whether it is parked waiting for the others. */
+    private volatile Thread caller;
+    private volatile boolean callerParked;
+
+    /**
+     * @param size the number of parts a task is split into, the calling thread included
+     * @param name the threads' name, shown in thread dumps
+     * @throws IllegalArgumentException when {@code size < 1}
+     */
+    public WorkerTeam(int size, String name) {
+        if (size < 1) {
+            throw new IllegalArgumentException("a team needs at least one member, got " + size);
+        }
+        this.size = size;
+        this.finished = new AtomicLongArray(size);
+        this.parked = new AtomicLongArray(size);
+        this.failures = new Throwable[size];
+        this.threads = new Thread[size - 1];
+        for (int k = 1; k < size; k++) {
+            int member = k;
+            Thread t = new Thread(() -> work(member), name + " " + k);
+            t.setDaemon(true);
+            threads[k - 1] = t;
+            t.start();
+        }
+    }
+
+    /** The number of parts a task is split into. */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Runs {@code task.accept(k)} for every member {@code k} in {@code 0..size-1}, part 0 on the
+     * calling thread, and waits for all of them.
+     *
+     * @throws RuntimeException the first failure of a part, by member number; an
+     *                          {@link Error} is rethrown as is
+     */
+    public void run(IntConsumer task) {
+        if (closed) {
+            throw new IllegalStateException("this team is closed");
+        }
+        if (size == 1) {
+            task.accept(0);
+            return;
+        }
+        this.task = task;
+        long gen = generation + 1;
+        generation = gen;
+        for (int k = 1; k < size; k++) {
+            if (parked.get(k) != 0) {
+                LockSupport.unpark(threads[k - 1]);
+            }
+        }
+        try {
+            task.accept(0);
+        } catch (Throwable t) {
+            failures[0] = t;
+        }
+        awaitFinished(gen);
+        this.task = null;
+        rethrowFirstFailure();
+    }
+
+    private void rethrowFirstFailure() {
+        for (int k = 0; k < size; k++) {
+            Throwable t = failures[k];
+            if (t != null) {
+                java.util.Arrays.fill(failures, null);
+                if (t instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (t instanceof Error e) {
+                    throw e;
+                }
+                throw new IllegalStateException("part " + k + " of a team's task failed", t);
+            }
+        }
+    }
+
+    private void work(int member) {
+        long seen = 0;
+        while (true) {
+            long spinStart = System.nanoTime();
+            long gen;
+            while ((gen = generation) == seen && !closed) {
+                if (System.nanoTime() - spinStart < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    parked.set(member, 1);
+                    // a run that raised the generation before this flag was seen unparks nobody: look again
+                    if (generation == seen && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked.set(member, 0);
+                    spinStart = System.nanoTime();
+                }
+            }
+            if (closed) {
+                return;
+            }
+            seen = gen;
+            try {
+                task.accept(member);
+            } catch (Throwable t) {
+                failures[member] = t;
+            }
+            finished.set(member, gen);
+            if (callerParked) {
+                LockSupport.unpark(caller);
+            }
+        }
+    }
+
+    /** Waits for every other member to finish generation {@code gen}: spins, then parks. */
+    private void awaitFinished(long gen) {
+        long start = System.nanoTime();
+        for (int k = 1; k < size; k++) {
+            while (finished.get(k) != gen) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                caller = Thread.currentThread();
+                callerParked = true;
+                // a member that finished before the flag was seen unparks nobody: look again
+                if (finished.get(k) != gen) {
+                    LockSupport.park(this);
+                }
+                callerParked = false;
+            }
+        }
+    }
+
+    /** Stops the team's threads; a team cannot run after this. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread t : threads) {
+            LockSupport.unpark(t);
+        }
+    }
+}
