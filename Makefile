@@ -67,7 +67,7 @@ NATIVE_SRC := $(wildcard native/src/*.c)
 
 native: $(NATIVE_LIB)
 
-$(NATIVE_LIB): $(NATIVE_SRC) native/include/pnn_kernels.h
+$(NATIVE_LIB): $(NATIVE_SRC) $(wildcard native/src/*.h) native/include/pnn_kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Inative/include -shared -o $@ $(NATIVE_SRC) -lm
 

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "pnn_kernels.h"
+#include "pnn_vector.h"
 
+PNN_VECTOR
 void pnn_im2col_nhwc(float* col, const float* inp, int n, int h, int w, int c, int kh, int kw, int stride, int pad,
                      int oh, int ow) {
     const int64_t row = (int64_t) kh * kw * c;
@@ -37,6 +39,7 @@ void pnn_im2col_nhwc(float* col, const float* inp, int n, int h, int w, int c, i
     }
 }
 
+PNN_VECTOR
 void pnn_col2im_nhwc(float* dinp, const float* dcol, int n, int h, int w, int c, int kh, int kw, int stride, int pad,
                      int oh, int ow) {
     const int64_t row = (int64_t) kh * kw * c;
@@ -91,6 +94,7 @@ static void pool_step(float* restrict best, int32_t* restrict at, const float* r
     }
 }
 
+PNN_VECTOR
 void pnn_maxpool_forward_nhwc(float* out, int32_t* argmax, const float* inp, int n, int h, int w, int c, int k,
                               int stride, int oh, int ow) {
     for (int i = 0; i < n; i++) {
@@ -119,6 +123,7 @@ void pnn_maxpool_forward_nhwc(float* out, int32_t* argmax, const float* inp, int
     }
 }
 
+PNN_VECTOR
 int64_t pnn_maxpool_backward(float* dinp, const float* dout, const int32_t* argmax, int64_t count_in,
                              int64_t count_out) {
     for (int64_t j = 0; j < count_out; j++) {
@@ -140,6 +145,7 @@ static uint64_t splitmix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
+PNN_VECTOR
 void pnn_dropout_mask(float* mask, int64_t n, float p, uint64_t seed, int64_t offset) {
     const float keep = 1.0f / (1.0f - p);
     /* the top 24 bits of the hash as a uniform in [0, 1), exactly as the Java reference draws it */
@@ -149,6 +155,7 @@ void pnn_dropout_mask(float* mask, int64_t n, float p, uint64_t seed, int64_t of
     }
 }
 
+PNN_VECTOR
 void pnn_mul(float* out, const float* a, const float* b, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         out[i] = a[i] * b[i];

@@ -7,6 +7,7 @@
  * exactly, so gcc versions the loops with a runtime overlap check), size_t offsets.
  */
 #include "pnn_kernels.h"
+#include "pnn_vector.h"
 
 #include <float.h>
 #include <math.h>
@@ -19,6 +20,7 @@ static inline float relu(float x) { return x < 0.0f ? 0.0f : x; }
 
 /* ---- forward ----------------------------------------------------------------------------- */
 
+PNN_VECTOR
 void pnn_bias_add(float* out, const float* inp, const float* bias, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         const float* x = inp + (size_t)r * cols;
@@ -27,6 +29,7 @@ void pnn_bias_add(float* out, const float* inp, const float* bias, int rows, int
     }
 }
 
+PNN_VECTOR
 void pnn_bias_add_relu(float* out, const float* inp, const float* bias, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         const float* x = inp + (size_t)r * cols;
@@ -35,10 +38,12 @@ void pnn_bias_add_relu(float* out, const float* inp, const float* bias, int rows
     }
 }
 
+PNN_VECTOR
 void pnn_relu_forward(float* out, const float* inp, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = relu(inp[i]);
 }
 
+PNN_VECTOR
 void pnn_relu_backward(float* dinp, const float* out, const float* dout, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         /* load dout unconditionally: a conditional load keeps gcc from vectorizing (a blend) and
@@ -48,6 +53,7 @@ void pnn_relu_backward(float* dinp, const float* out, const float* dout, int64_t
     }
 }
 
+PNN_VECTOR
 void pnn_sigmoid_forward(float* out, const float* inp, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float x = inp[i];
@@ -61,6 +67,7 @@ void pnn_sigmoid_forward(float* out, const float* inp, int64_t n) {
     }
 }
 
+PNN_VECTOR
 void pnn_sigmoid_backward(float* dinp, const float* out, const float* dout, int64_t n) {
     for (int64_t i = 0; i < n; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
 }
@@ -81,6 +88,7 @@ static inline double row_sum_exp(const float* x, float m, int cols) {
     return sum;
 }
 
+PNN_VECTOR
 void pnn_log_softmax_forward(float* out, const float* logits, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         const float* x = logits + (size_t)r * cols;
@@ -92,6 +100,7 @@ void pnn_log_softmax_forward(float* out, const float* logits, int rows, int cols
     }
 }
 
+PNN_VECTOR
 void pnn_log_softmax_backward(float* dinp, const float* out, const float* dout, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         const float* y = out + (size_t)r * cols;
@@ -106,6 +115,7 @@ void pnn_log_softmax_backward(float* dinp, const float* out, const float* dout, 
 
 /* ---- losses ------------------------------------------------------------------------------ */
 
+PNN_VECTOR
 double pnn_cross_entropy_forward_backward(float* dlogits, const float* logits,
                                           const int32_t* labels, int rows, int cols) {
     double total = 0.0;
@@ -135,6 +145,7 @@ double pnn_cross_entropy_forward_backward(float* dlogits, const float* logits,
     return total / rows;
 }
 
+PNN_VECTOR
 double pnn_nll_forward_backward(float* dlogprobs, const float* logprobs, const int32_t* labels,
                                 int rows, int cols) {
     double total = 0.0;
@@ -150,6 +161,7 @@ double pnn_nll_forward_backward(float* dlogprobs, const float* logprobs, const i
     return total / rows;
 }
 
+PNN_VECTOR
 double pnn_mse_forward_backward(float* dout, const float* out, const float* target, int64_t n) {
     double total = 0.0;
     for (int64_t i = 0; i < n; i++) {
@@ -163,6 +175,7 @@ double pnn_mse_forward_backward(float* dout, const float* out, const float* targ
     return total / (double)n;
 }
 
+PNN_VECTOR
 double pnn_mse_onehot_forward_backward(float* dout, const float* out, const int32_t* labels,
                                        int rows, int cols) {
     double total = 0.0;
@@ -185,6 +198,7 @@ double pnn_mse_onehot_forward_backward(float* dout, const float* out, const int3
 
 /* ---- backward ---------------------------------------------------------------------------- */
 
+PNN_VECTOR
 void pnn_bias_backward(float* dbias, const float* dout, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         const float* dy = dout + (size_t)r * cols;
@@ -197,6 +211,7 @@ void pnn_bias_backward(float* dbias, const float* dout, int rows, int cols) {
 /* Optimizer state below FLT_MIN is stored as 0: see the header. Compiles to a compare and an and. */
 static inline float flush_subnormal(float x) { return fabsf(x) < FLT_MIN ? 0.0f : x; }
 
+PNN_VECTOR
 void pnn_sgd_update(float* params, const float* grads, int64_t n, float lr, float weight_decay) {
     for (int64_t i = 0; i < n; i++) {
         float g = grads[i] + weight_decay * params[i];
@@ -204,6 +219,7 @@ void pnn_sgd_update(float* params, const float* grads, int64_t n, float lr, floa
     }
 }
 
+PNN_VECTOR
 void pnn_sgd_momentum_update(float* params, float* velocity, const float* grads, int64_t n,
                              float lr, float momentum, float weight_decay, int nesterov) {
     if (nesterov) {
@@ -223,6 +239,7 @@ void pnn_sgd_momentum_update(float* params, float* velocity, const float* grads,
     }
 }
 
+PNN_VECTOR
 void pnn_adam_update(float* params, float* m, float* v, const float* grads, int64_t n,
                      float lr, float beta1, float beta2, float eps, float weight_decay,
                      int decoupled, float step_size, float bias_correction2_sqrt) {
@@ -250,6 +267,7 @@ static inline void prefetch_row(const uint8_t* row, int cols) {
     for (int c = 0; c < cols; c += 64) __builtin_prefetch(row + c, 0, 0);
 }
 
+PNN_VECTOR
 void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
                         int batch, int cols, float scale, float shift) {
     for (int b = 0; b < batch && b < GATHER_PREFETCH_AHEAD; b++) {
