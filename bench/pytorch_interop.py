@@ -17,20 +17,15 @@ import sys
 import numpy as np
 import torch
 
-
-def idx(path, offset):
-    return np.frombuffer(open(path, "rb").read(), dtype=np.uint8, offset=offset)
+from mnist_idx import mnist_arrays
 
 
 def mnist(data, kind, input_shape):
-    images = idx(f"{data}/{kind}-images-idx3-ubyte", 16).astype(np.float32)
-    labels = idx(f"{data}/{kind}-labels-idx1-ubyte", 8).astype(np.int64)
+    images, labels = mnist_arrays(data, kind)
     if len(input_shape) == 3:  # (h, w, c) images: PyTorch wants (c, h, w); MNIST has c = 1
         h, w, c = input_shape
         images = images.reshape(-1, h, w, c).transpose(0, 3, 1, 2).copy()
-    else:
-        images = images.reshape(-1, 784)
-    return torch.from_numpy((images / 255 - 0.1307) / 0.3081), torch.from_numpy(labels)
+    return torch.from_numpy(images), torch.from_numpy(labels)
 
 
 def layer(spec):

@@ -1,124 +1,396 @@
 package dev.pnn.bench;
 
-import dev.pnn.tensor.Backend;
-import dev.pnn.tensor.Backends;
+import dev.pnn.tensor.BlasLibrary;
 import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.NativeLibraries;
+import dev.pnn.tensor.Tensor;
 import dev.pnn.train.data.Mnist;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.fit.Trainer;
 import dev.pnn.train.fit.TrainingConfig;
+import dev.pnn.train.fit.TrainingListener;
+import dev.pnn.train.model.Activation;
 import dev.pnn.train.model.Init;
+import dev.pnn.train.model.Layer;
+import dev.pnn.train.model.Linear;
 import dev.pnn.train.model.Model;
+import dev.pnn.train.io.AtomicFiles;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.lang.foreign.Arena;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * The epoch benchmark: trains the default model on real MNIST with the default configuration
- * and reports training throughput (samples per second over the training steps of an epoch,
- * evaluation excluded) per configuration, all in one JVM.
+ * The epoch benchmark: one training epoch of an MNIST MLP measured against what the machine's
+ * BLAS can do, in one process, interleaved round by round so that a slow patch of a shared
+ * machine hits every measurement alike:
  *
- * <p>A throwaway run warms the JIT first. Then the configurations take turns, round after round
- * (A B A B ...), so that a slow patch of a shared machine or late JIT work does not favour one of
- * them; each run's first epoch is dropped. Reported: the median over every remaining epoch, its
- * range, and the ratio of medians to the first configuration.
+ * <ol>
+ *   <li>the FLOP limit: {@code sgemm} GFLOP/s at 2048^3 with the same BLAS and as many BLAS
+ *       threads as the configuration uses cores, turned into seconds for the epoch's arithmetic;</li>
+ *   <li>the sgemm bound: the epoch's products alone (three forward, three weight gradients, two
+ *       input gradients per step, at the configured shapes), on the same threads;</li>
+ *   <li>a full training epoch ({@link Trainer#fit}, as {@code pnn train} runs it: shuffling,
+ *       batch gathering, forward, backward, update; evaluation excluded);</li>
+ *   <li>with {@code --peer}, one epoch of the same workload in PyTorch or numpy
+ *       ({@code bench/epoch_peer.py}), on as many threads (or {@code --peer-threads}).</li>
+ * </ol>
  *
- * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar dev.pnn.bench.EpochBenchmark \
- *     [--data data/mnist] [--epochs 4] [--rounds 3] [--threads 1,2] [--batch-sizes 64] [--backends native]
- * </pre>
+ * <p>The first {@code --warmup} rounds are dropped. Reported: medians and minima, samples per
+ * second, the ratios of the epoch's median to the sgemm bound's and to the FLOP limit, and to the
+ * peer's median; {@code --json FILE} writes them.
  */
-public final class EpochBenchmark {
+@Command(name = "bench-epoch", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Times MNIST training epochs against the FLOP limit, the sgemm bound and a peer.")
+public final class EpochBenchmark implements Callable<Integer> {
 
-    private EpochBenchmark() {}
+    @Option(names = "--data", defaultValue = "data/mnist", description = "MNIST IDX folder  [default: ${DEFAULT-VALUE}]")
+    Path data;
 
-    private record Result(String name, double median, double min, double max, double testAccuracy) {}
+    @Option(names = "--batch-size", defaultValue = "64", description = "[default: ${DEFAULT-VALUE}]")
+    int batchSize;
 
-    public static void main(String[] args) throws IOException {
-        Path data = Path.of("data/mnist");
-        int epochs = 4;
-        int rounds = 3;
-        int[] threads = {1, 2};
-        int[] batchSizes = {64};
-        String[] backends = {"native"};
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            switch (args[i]) {
-                case "--data" -> data = Path.of(args[i + 1]);
-                case "--epochs" -> epochs = Integer.parseInt(args[i + 1]);
-                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
-                case "--threads" -> threads = ints(args[i + 1]);
-                case "--batch-sizes" -> batchSizes = ints(args[i + 1]);
-                case "--backends" -> backends = args[i + 1].split(",");
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
+    @Option(names = "--threads", defaultValue = "1", description = "cores to use  [default: ${DEFAULT-VALUE}]")
+    int threads;
+
+    @Option(names = "--parallel", defaultValue = "shards", description = "how more than one thread is used: "
+            + "shards (the batch split over a worker team, one BLAS thread each) or blas (the BLAS's own "
+            + "threads)  [default: ${DEFAULT-VALUE}]")
+    String parallel;
+
+    @Option(names = "--blas", description = "openblas | blis | PATH  [default: the system property pnn.blas, "
+            + "else openblas]")
+    String blas;
+
+    @Option(names = "--hidden", defaultValue = "128,64", split = ",", description = "hidden widths  "
+            + "[default: ${DEFAULT-VALUE}]")
+    List<Integer> hidden;
+
+    @Option(names = "--epochs", defaultValue = "5", description = "measured rounds, >= 5  [default: ${DEFAULT-VALUE}]")
+    int epochs;
+
+    @Option(names = "--warmup", defaultValue = "4", description = "rounds dropped first  [default: ${DEFAULT-VALUE}]")
+    int warmup;
+
+    @Option(names = "--json", description = "write the results to this file")
+    Path json;
+
+    @Option(names = "--peer", defaultValue = "none", description = "none | pytorch | numpy  [default: ${DEFAULT-VALUE}]")
+    String peer;
+
+    @Option(names = "--peer-threads", description = "the peer's threads  [default: --threads]")
+    Integer peerThreads;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "[default: ${DEFAULT-VALUE}]")
+    String python;
+
+    @Option(names = "--peer-script", defaultValue = "bench/epoch_peer.py", description = "[default: ${DEFAULT-VALUE}]")
+    Path peerScript;
+
+    /** 2048^3 products per round for the FLOP limit; the fastest counts. */
+    private static final int PEAK_REPEATS = 3;
+    private static final int PEAK_N = 2048;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new EpochBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (epochs < 5 || warmup < 0 || threads < 1 || batchSize < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "expected --epochs >= 5, --warmup >= 0, --threads >= 1, --batch-size >= 1");
         }
-        if (epochs < 2 || rounds < 1) {
-            throw new IllegalArgumentException("--epochs must be >= 2 (each run's first is dropped), --rounds >= 1");
+        if (!parallel.equals("shards") && !parallel.equals("blas")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--parallel: expected shards or blas, "
+                    + "found '" + parallel + "'");
         }
-        List<Config> configs = new ArrayList<>();
-        for (String name : backends) {
-            Backend backend = Backends.named(name);
-            for (int t : backend instanceof NativeBackend ? threads : new int[] {1}) {
-                for (int batch : batchSizes) {
-                    configs.add(new Config(String.format(Locale.ROOT, "%s, %d thread%s, batch %d", name, t,
-                            t == 1 ? "" : "s", batch), backend, t, batch, new ArrayList<>(), new double[1]));
-                }
-            }
+        if (!List.of("none", "pytorch", "numpy").contains(peer)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--peer: expected none, pytorch or "
+                    + "numpy, found '" + peer + "'");
         }
-        try (Arena arena = Arena.ofShared()) {
+        if (blas != null) {
+            System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
+        }
+        NativeBackend backend = NativeBackend.instance();
+        BlasLibrary lib = backend.blas();
+        int shards = parallel.equals("shards") ? threads : 1;
+        int trainingBlasThreads = parallel.equals("shards") ? 1 : threads;
+        Model model = Model.mlp(784, hidden, 10, Activation.RELU);
+        int[][] layers = linearShapes(model);
+        TrainingConfig config = TrainingConfig.defaults().withEpochs(warmup + epochs).withBatchSize(batchSize)
+                .withShards(shards);
+
+        String configuration = String.format(Locale.ROOT, "%s, batch %d, %d thread%s (%s)", model.widths(),
+                batchSize, threads, threads == 1 ? "" : "s", threads == 1 ? "one thread" : parallel.equals("shards")
+                        ? threads + " shards, 1 BLAS thread each" : threads + " BLAS threads");
+        System.out.println("blas     " + lib.describe());
+        System.out.println("config   " + configuration);
+
+        List<Double> epochSeconds = new ArrayList<>();
+        List<Double> boundSeconds = new ArrayList<>();
+        List<Double> peakGflops = new ArrayList<>();
+        List<Double> peerSeconds = new ArrayList<>();
+        double[] accuracy = new double[1];
+        try (Arena arena = Arena.ofShared();
+             Peer p = peer.equals("none") ? null : Peer.start(python, peerScript, peer, data, batchSize,
+                     peerThreads == null ? threads : peerThreads, hidden, warmup + epochs)) {
             Mnist mnist = Mnist.load(data, arena);
-            Config first = configs.getFirst();
-            run(new Config("warm-up", first.backend(), first.threads(), first.batch(), new ArrayList<>(),
-                    new double[1]), mnist, 2);
-            for (int round = 0; round < rounds; round++) {
-                for (Config c : configs) {
-                    run(c, mnist, epochs);
+            int samples = mnist.train().size();
+            double epochFlops = epochFlops(layers, samples);
+            Products products = new Products(arena, layers, batchSize, samples);
+            Tensor[] peak = {Data.random(arena, PEAK_N, PEAK_N, 1), Data.random(arena, PEAK_N, PEAK_N, 2),
+                             Tensor.allocate(arena, PEAK_N, PEAK_N)};
+            if (p != null) {
+                System.out.println("peer     " + p.description());
+            }
+            System.out.printf(Locale.ROOT, "epoch    %.2f GFLOP in %d steps%n%n", epochFlops / 1e9,
+                    (samples + batchSize - 1) / batchSize);
+            System.out.printf(Locale.ROOT, "%-6s %10s %14s %14s %12s%n", "round", "epoch s", "sgemm bound s",
+                    "FLOP limit s", p == null ? "" : "peer s");
+            backend.setThreads(trainingBlasThreads);
+            TrainingListener listener = new TrainingListener() {
+                @Override
+                public void onEpoch(dev.pnn.train.fit.EpochStats stats, dev.pnn.train.fit.TrainingRun run) {
+                    double epoch = samples / stats.samplesPerSecond();
+                    backend.setThreads(threads);
+                    double gflops = 0;
+                    for (int r = 0; r < PEAK_REPEATS; r++) {
+                        long t0 = System.nanoTime();
+                        backend.gemm(false, false, 1f, peak[0], peak[1], 0f, peak[2]);
+                        gflops = Math.max(gflops, 2.0 * PEAK_N * PEAK_N * PEAK_N / (System.nanoTime() - t0));
+                    }
+                    double bound = products.epoch(backend);
+                    backend.setThreads(trainingBlasThreads);
+                    double peerEpoch = p == null ? Double.NaN : p.epoch();
+                    boolean measured = stats.epoch() > warmup;
+                    if (measured) {
+                        epochSeconds.add(epoch);
+                        boundSeconds.add(bound);
+                        peakGflops.add(gflops);
+                        if (p != null) {
+                            peerSeconds.add(peerEpoch);
+                        }
+                    }
+                    accuracy[0] = stats.testAccuracy();
+                    System.out.printf(Locale.ROOT, "%-6s %10.3f %14.3f %14.3f %12s%n",
+                            measured ? String.valueOf(stats.epoch() - warmup) : "warm", epoch, bound,
+                            epochFlops / (gflops * 1e9),
+                            p == null ? "" : String.format(Locale.ROOT, "%.3f", peerEpoch));
                 }
+            };
+            try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, config.seed())) {
+                Trainer.fit(net, mnist.train(), mnist.test(), config, listener);
+            }
+            report(lib, configuration, samples, epochFlops, epochSeconds, boundSeconds, peakGflops, peerSeconds,
+                    accuracy[0], p == null ? null : p.description());
+        }
+        return 0;
+    }
+
+    private void report(BlasLibrary lib, String configuration, int samples, double epochFlops,
+                        List<Double> epochSeconds, List<Double> boundSeconds, List<Double> peakGflops,
+                        List<Double> peerSeconds, double accuracy, String peerDescription) throws IOException {
+        double epochMedian = median(epochSeconds);
+        double boundMedian = median(boundSeconds);
+        double flopLimit = epochFlops / (median(peakGflops) * 1e9);
+        System.out.println();
+        System.out.printf(Locale.ROOT, "epoch         median %.3f s, min %.3f s, %,.0f samples/s, test %.2f%%%n",
+                epochMedian, min(epochSeconds), samples / epochMedian, accuracy);
+        System.out.printf(Locale.ROOT, "sgemm bound   median %.3f s, min %.3f s: epoch / bound = %.2fx%n",
+                boundMedian, min(boundSeconds), epochMedian / boundMedian);
+        System.out.printf(Locale.ROOT, "FLOP limit    %.3f s (sgemm %.1f GFLOP/s at %d^3, median): epoch / limit "
+                + "= %.2fx%n", flopLimit, median(peakGflops), PEAK_N, epochMedian / flopLimit);
+        if (peerDescription != null) {
+            System.out.printf(Locale.ROOT, "peer          median %.3f s, min %.3f s: peer / ours = %.2fx%n",
+                    median(peerSeconds), min(peerSeconds), median(peerSeconds) / epochMedian);
+        }
+        if (json != null) {
+            JsonObject o = new JsonObject();
+            o.addProperty("blas", lib.provider().label());
+            o.addProperty("blas_version", lib.version());
+            o.addProperty("blas_kernels", lib.kernelSet());
+            o.addProperty("configuration", configuration);
+            o.addProperty("threads", threads);
+            o.addProperty("parallel", parallel);
+            o.addProperty("batch_size", batchSize);
+            o.addProperty("epochs", epochSeconds.size());
+            o.addProperty("epoch_median_s", epochMedian);
+            o.addProperty("epoch_min_s", min(epochSeconds));
+            o.addProperty("sgemm_bound_median_s", boundMedian);
+            o.addProperty("sgemm_bound_min_s", min(boundSeconds));
+            o.addProperty("flop_limit_s", flopLimit);
+            o.addProperty("peak_gflops", median(peakGflops));
+            o.addProperty("epoch_gflop", epochFlops / 1e9);
+            o.addProperty("ratio_to_sgemm_bound", epochMedian / boundMedian);
+            o.addProperty("ratio_to_flop_limit", epochMedian / flopLimit);
+            o.addProperty("samples_per_second", samples / epochMedian);
+            o.addProperty("test_accuracy", accuracy);
+            if (peerDescription != null) {
+                o.addProperty("peer", peer);
+                o.addProperty("peer_description", peerDescription);
+                o.addProperty("peer_median_s", median(peerSeconds));
+                o.addProperty("peer_min_s", min(peerSeconds));
+                o.addProperty("peer_ratio", median(peerSeconds) / epochMedian);
+            }
+            String text = new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n";
+            AtomicFiles.write(json, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+            System.out.println("wrote " + json);
+        }
+    }
+
+    /** (in, out) of each Linear layer of {@code model}. */
+    static int[][] linearShapes(Model model) {
+        return model.layers().stream().filter(l -> l instanceof Linear).map(l -> (Linear) l)
+                .map(l -> new int[] {l.in(), l.out()}).toArray(int[][]::new);
+    }
+
+    /** The arithmetic of one epoch: forward, weight gradient and (past the first layer) input gradient products. */
+    static double epochFlops(int[][] layers, int samples) {
+        double perSample = 0;
+        for (int i = 0; i < layers.length; i++) {
+            perSample += 2.0 * layers[i][0] * layers[i][1] * (i == 0 ? 2 : 3);
+        }
+        return perSample * samples;
+    }
+
+    /** The products of one epoch, at the configured batch size (the last batch smaller), on their own tensors. */
+    static final class Products {
+        private final int[][] layers;
+        private final int batchSize;
+        private final int samples;
+        private final Tensor[] acts;
+        private final Tensor[] grads;
+        private final Tensor[] weights;
+        private final Tensor[] weightGrads;
+
+        Products(Arena arena, int[][] layers, int batchSize, int samples) {
+            this.layers = layers;
+            this.batchSize = batchSize;
+            this.samples = samples;
+            int n = layers.length;
+            acts = new Tensor[n + 1];
+            grads = new Tensor[n + 1];
+            weights = new Tensor[n];
+            weightGrads = new Tensor[n];
+            acts[0] = Data.random(arena, batchSize, layers[0][0], 3);
+            for (int i = 0; i < n; i++) {
+                weights[i] = Data.random(arena, layers[i][0], layers[i][1], 4 + i);
+                weightGrads[i] = Tensor.allocate(arena, layers[i][0], layers[i][1]);
+                acts[i + 1] = Tensor.allocate(arena, batchSize, layers[i][1]);
+                grads[i + 1] = Data.random(arena, batchSize, layers[i][1], 10 + i);
+                grads[i] = grads[i] == null ? Tensor.allocate(arena, batchSize, layers[i][0]) : grads[i];
             }
         }
-        List<Result> results = configs.stream().map(EpochBenchmark::summarize).toList();
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-32s %14s %14s %10s %10s%n", "configuration", "samples/s", "min-max",
-                "ratio", "test acc");
-        for (Result r : results) {
-            System.out.printf(Locale.ROOT, "%-32s %,14.0f %6.0fk-%4.0fk %9.2fx %9.2f%%%n", r.name(), r.median(),
-                    r.min() / 1e3, r.max() / 1e3, r.median() / results.getFirst().median(), r.testAccuracy());
-        }
-    }
 
-    private record Config(String name, Backend backend, int threads, int batch, List<Double> rates,
-                          double[] lastAccuracy) {}
-
-    private static void run(Config c, Mnist mnist, int epochs) {
-        if (c.backend() instanceof NativeBackend nb) {
-            nb.setThreads(c.threads());
-        }
-        TrainingConfig config = TrainingConfig.defaults().withEpochs(epochs).withBatchSize(c.batch());
-        try (Network net = Network.create(Model.mnist(), c.backend(), Init.PYTORCH_DEFAULT, config.seed())) {
-            Trainer.fit(net, mnist.train(), mnist.test(), config, e -> {
-                if (e.epoch() > 1) {
-                    c.rates().add(e.samplesPerSecond());
+        /** Seconds for every step's eight products. */
+        double epoch(NativeBackend b) {
+            long t0 = System.nanoTime();
+            for (int done = 0; done < samples; done += batchSize) {
+                int rows = Math.min(batchSize, samples - done);
+                for (int i = 0; i < layers.length; i++) {
+                    b.gemm(false, false, 1f, acts[i].rows(0, rows), weights[i], 0f, acts[i + 1].rows(0, rows));
                 }
-                c.lastAccuracy()[0] = e.testAccuracy();
-                System.out.printf(Locale.ROOT, "%-32s epoch %d: %,10.0f samples/s, test %.2f%%%n", c.name(), e.epoch(),
-                        e.samplesPerSecond(), e.testAccuracy());
-            });
+                for (int i = layers.length - 1; i >= 0; i--) {
+                    b.gemm(true, false, 1f, acts[i].rows(0, rows), grads[i + 1].rows(0, rows), 0f, weightGrads[i]);
+                    if (i > 0) {
+                        b.gemm(false, true, 1f, grads[i + 1].rows(0, rows), weights[i], 0f, grads[i].rows(0, rows));
+                    }
+                }
+            }
+            return (System.nanoTime() - t0) * 1e-9;
         }
     }
 
-    private static Result summarize(Config c) {
-        double[] rates = c.rates().stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        double median = rates.length % 2 == 1 ? rates[rates.length / 2]
-                : (rates[rates.length / 2 - 1] + rates[rates.length / 2]) / 2;
-        return new Result(c.name(), median, rates[0], rates[rates.length - 1], c.lastAccuracy()[0]);
+    /** The peer implementation in Python, one epoch per request over its standard input. */
+    static final class Peer implements AutoCloseable {
+        private final Process process;
+        private final BufferedReader out;
+        private final Writer in;
+        private final String description;
+
+        private Peer(Process process, BufferedReader out, Writer in, String description) {
+            this.process = process;
+            this.out = out;
+            this.in = in;
+            this.description = description;
+        }
+
+        static Peer start(String python, Path script, String impl, Path data, int batchSize, int threads,
+                          List<Integer> hidden, int totalEpochs) throws IOException {
+            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--impl", impl, "--data",
+                    data.toString(), "--batch-size", String.valueOf(batchSize), "--threads", String.valueOf(threads),
+                    "--hidden", hidden.stream().map(String::valueOf).reduce((a, c) -> a + "," + c).orElse(""),
+                    "--epochs", String.valueOf(totalEpochs)));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+            Process process = pb.start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            Writer in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            String ready = out.readLine();
+            if (ready == null || !ready.startsWith("ready ")) {
+                process.destroy();
+                throw new IOException("the peer " + String.join(" ", cmd) + " did not start: it printed "
+                        + (ready == null ? "nothing" : "'" + ready + "'") + " instead of 'ready ...'");
+            }
+            return new Peer(process, out, in, ready.substring("ready ".length()));
+        }
+
+        String description() {
+            return description;
+        }
+
+        /** One epoch in the peer; its training seconds. */
+        double epoch() {
+            try {
+                in.write("epoch\n");
+                in.flush();
+                String line = out.readLine();
+                if (line == null) {
+                    throw new IllegalStateException("the peer exited (exit code " + process.waitFor() + ")");
+                }
+                return Double.parseDouble(line.trim().split("\\s+")[0]);
+            } catch (IOException e) {
+                throw new IllegalStateException("talking to the peer failed: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the peer ran", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                in.close();
+                process.waitFor();
+            } catch (IOException | InterruptedException e) {
+                process.destroy();
+            }
+        }
     }
 
-    private static int[] ints(String list) {
-        return Arrays.stream(list.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+    static double median(List<Double> xs) {
+        double[] s = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static double min(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
     }
 }

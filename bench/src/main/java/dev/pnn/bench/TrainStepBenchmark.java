@@ -4,6 +4,7 @@ import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.NativeLibraries;
 import dev.pnn.tensor.ReferenceBackend;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.exec.Network;
@@ -35,7 +36,7 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * One training step of the default 784-128-64-10 network (forward, zero grads, fused loss,
  * backward, momentum update), its forward pass alone, and the eight matrix products a step needs
- * with nothing else around them: the floor OpenBLAS sets. step / gemmFloor is what everything
+ * with nothing else around them: the floor the BLAS sets. step / gemmFloor is what everything
  * else costs (kernels, FFM calls, Java). Run with {@code -prof gc} for the heap allocated per step.
  *
  * <p>Checked before timing (native only): the step's loss and gradients, the forward output and
@@ -55,9 +56,17 @@ public class TrainStepBenchmark {
     @Param({"native", "reference"})
     public String backend;
 
-    /** OpenBLAS threads (native only). */
+    /** BLAS threads (native only). */
     @Param({"1"})
     public int threads;
+
+    /** The batch split over this many threads ({@link TrainingStep}'s shards). */
+    @Param({"1"})
+    public int shards;
+
+    /** The CBLAS (native only; one per forked JVM): openblas, blis or a path. */
+    @Param({"openblas"})
+    public String blas;
 
     private Arena arena;
     private Backend b;
@@ -81,13 +90,14 @@ public class TrainStepBenchmark {
 
     @Setup
     public void setUp() {
+        System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
         b = Backends.named(backend);
         if (b instanceof NativeBackend nb) {
             nb.setThreads(threads);
         }
         arena = Arena.ofShared();
         net = Network.create(Model.mnist(), b, Init.PYTORCH_DEFAULT, 1);
-        step = new TrainingStep(net, Loss.nll(), Sgd.momentum(0.9));
+        step = new TrainingStep(net, Loss.nll(), Sgd.momentum(0.9), shards);
         inference = net.newWorkspace();
         Parameters p = net.parameters();
         w1 = p.get("0.weight");
