@@ -35,7 +35,7 @@ JDK_MAJOR := $(if $(JDK),$(shell major() { $(jdk_major); }; major "$(JDK)"),0)
 MAVEN_JVM_OPTS := $(if $(filter-out 23,$(JDK_MAJOR)),--sun-misc-unsafe-memory-access=allow)
 MVN := JAVA_HOME="$(JDK)" MAVEN_OPTS="$(MAVEN_JVM_OPTS) $$MAVEN_OPTS" mvn -B -ntp -Dstyle.color=never -Dpnn.platform=$(PLATFORM)
 
-.PHONY: help jdk deps native bindings build test install data train pnn example bench clean
+.PHONY: help jdk deps native bindings build test install data train pnn example bench bench-epoch clean
 
 help:
 	@echo "make train [ARGS='--epochs 10']  install what is missing, fetch MNIST, build, train, print test accuracy"
@@ -49,6 +49,7 @@ help:
 	@echo "make deps                        install Debian's libopenblas-dev and libblis-dev when missing (as root)"
 	@echo "make data                        fetch the four MNIST IDX files into $(DATA_DIR)"
 	@echo "make bench [ARGS='...']          run the JMH benchmarks (arguments go to JMH)"
+	@echo "make bench-epoch [ARGS='...']    time training epochs against the FLOP limit, the sgemm bound, a peer (--help)"
 	@echo "make clean                       remove build output (keeps $(DATA_DIR))"
 
 jdk:
@@ -154,6 +155,10 @@ example: install data
 bench: jdk native
 	$(MVN) -q -DskipTests package
 	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(BENCH_JAR) $(ARGS)
+
+bench-epoch: jdk native data
+	$(MVN) -q -DskipTests package
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -cp $(BENCH_JAR) dev.pnn.bench.EpochBenchmark $(ARGS)
 
 clean:
 	rm -rf native/build
