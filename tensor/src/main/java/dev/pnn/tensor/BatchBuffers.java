@@ -48,6 +48,17 @@ public final class BatchBuffers<T> implements AutoCloseable {
         this.factory = factory;
     }
 
+    /** The buffers held for {@code rows} rows, or null when none are; changes nothing. */
+    public T find(int rows) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry<T> e = entries.get(i);
+            if (e.rows() == rows) {
+                return e.buffers();
+            }
+        }
+        return null;
+    }
+
     /**
      * The buffers for {@code rows}, allocated on first use; may release the least recently used
      * other set (see the class comment).

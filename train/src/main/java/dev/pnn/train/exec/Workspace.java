@@ -97,25 +97,82 @@ public final class Workspace implements AutoCloseable {
      * (dropout drops, with the masks fixed by {@link #randomStream}).
      */
     public Vjp forward(Tensor input, int layers, boolean inputGradient, boolean training) {
+        Pass pass = run(input, layers, inputGradient, training);
+        Frame frame = pass.frame;
+        long generation = frame.generation;
+        return new Vjp(pass.output, dOutput -> {
+            frame.checkCurrent(generation);
+            return pass.backward(dOutput);
+        });
+    }
+
+    /**
+     * Forward for a loop that applies the pullback right away, as a training step does: runs as
+     * {@link #forward(Tensor, int, boolean, boolean)} but returns only the output, and keeps the
+     * pullback in this workspace for {@link #backward}. Once warm, the pair allocates nothing on
+     * the heap (the pullback objects are kept from pass to pass, as the buffers are).
+     */
+    public Tensor forwardForBackward(Tensor input, int layers, boolean inputGradient, boolean training) {
+        Pass pass = run(input, layers, inputGradient, training);
+        pass.frame.lastPass = pass;
+        return pass.output;
+    }
+
+    /**
+     * The pullback of the last {@link #forwardForBackward} pass with {@code dOutput}'s rows:
+     * accumulates into {@link #gradients()} and returns the input gradient or null.
+     *
+     * @throws IllegalStateException when no such pass ran, or another forward pass with as many
+     *                               rows ran since
+     */
+    public Tensor backward(Tensor dOutput) {
+        Frame frame = frames.find(dOutput.rows());
+        Pass pass = frame == null ? null : frame.lastPass;
+        if (pass == null || pass.generation != frame.generation) {
+            throw new IllegalStateException("backward: no forwardForBackward pass with " + dOutput.rows()
+                    + " rows is current on this workspace (another forward pass with as many rows ran since, or "
+                    + "none did)");
+        }
+        return pass.backward(dOutput);
+    }
+
+    /** Runs the first {@code layers} layers, leaving their pullbacks in the frame's pass for this shape of call. */
+    private Pass run(Tensor input, int layers, boolean inputGradient, boolean training) {
         Tensor x = asBatch(input);
         if (layers < 1 || layers > model.layers().size()) {
             throw new IllegalArgumentException("forward: layers must be in [1, " + model.layers().size() + "], got "
                     + layers);
         }
         Frame frame = frames.get(x.rows());
-        long generation = ++frame.generation;
+        frame.generation++;
+        frame.lastPass = null;
         frame.training = training;
         List<Fusions.Step> plan = net.plan(layers);
-        Pullback[] pullbacks = new Pullback[plan.size()];
+        Pass pass = frame.pass(layers, inputGradient, plan.size());
         Tensor h = x;
-        for (int s = 0; s < pullbacks.length; s++) {
+        for (int s = 0; s < pass.pullbacks.length; s++) {
             Vjp v = plan.get(s).layer().forward(frame.context(layers, s, s > 0 || inputGradient), h);
-            pullbacks[s] = v.pullback();
+            pass.pullbacks[s] = v.pullback();
             h = v.output();
         }
-        Tensor output = h;
-        return new Vjp(output, dOutput -> {
-            frame.checkCurrent(generation);
+        pass.output = h;
+        pass.generation = frame.generation;
+        return pass;
+    }
+
+    /** One forward pass's pullbacks, kept per batch size, layer count and input-gradient choice. */
+    private static final class Pass {
+        final Frame frame;
+        final Pullback[] pullbacks;
+        Tensor output;
+        long generation;
+
+        Pass(Frame frame, int steps) {
+            this.frame = frame;
+            this.pullbacks = new Pullback[steps];
+        }
+
+        Tensor backward(Tensor dOutput) {
             if (!dOutput.shape().equals(output.shape())) {
                 throw new ShapeMismatchException("pullback: dOutput is " + dOutput.shape() + " but the output is "
                         + output.shape());
@@ -125,7 +182,7 @@ public final class Workspace implements AutoCloseable {
                 g = pullbacks[s].apply(g);
             }
             return g;
-        });
+        }
     }
 
     /** {@code input} as a batch of the model's samples: itself, or its rows viewed as samples (no copy). */
@@ -238,6 +295,9 @@ public final class Workspace implements AutoCloseable {
         final IntVector[][] scratchInts;
         final List<Tensor> lossGradients = new ArrayList<>(2);
         final LayerContext[][] contexts;
+        /** passes[layers - 1][inputGradient ? 1 : 0] */
+        final Pass[][] passes;
+        Pass lastPass;
         long generation;
         boolean training;
         long bytes;
@@ -254,6 +314,16 @@ public final class Workspace implements AutoCloseable {
             this.scratch = new Tensor[n][];
             this.scratchInts = new IntVector[n][];
             this.contexts = new LayerContext[n][];
+            this.passes = new Pass[n][2];
+        }
+
+        Pass pass(int layers, boolean inputGradient, int steps) {
+            Pass[] byLayers = passes[layers - 1];
+            int i = inputGradient ? 1 : 0;
+            if (byLayers[i] == null) {
+                byLayers[i] = new Pass(this, steps);
+            }
+            return byLayers[i];
         }
 
         LayerContext context(int layers, int step, boolean needsInputGradient) {
@@ -310,7 +380,8 @@ public final class Workspace implements AutoCloseable {
         }
 
         Tensor lossGradient(Shape shape) {
-            for (Tensor t : lossGradients) {
+            for (int i = 0; i < lossGradients.size(); i++) { // indexed: no iterator per step
+                Tensor t = lossGradients.get(i);
                 if (t.shape().equals(shape)) {
                     return t;
                 }
@@ -371,6 +442,7 @@ public final class Workspace implements AutoCloseable {
         private final Tensor[] parameters;
         private final boolean needsInputGradient;
         private Tensor[] gradients;
+        private Object kept;
 
         Context(Frame frame, int layers, int step, boolean needsInputGradient) {
             this.frame = frame;
@@ -437,6 +509,16 @@ public final class Workspace implements AutoCloseable {
         @Override
         public long randomCounter() {
             return randomStep;
+        }
+
+        @Override
+        public Object kept() {
+            return kept;
+        }
+
+        @Override
+        public void keep(Object o) {
+            kept = o;
         }
     }
 }

@@ -58,4 +58,15 @@ public interface LayerContext {
 
     /** The training step this pass belongs to (the optimizer's step count before it). */
     long randomCounter();
+
+    /** What the layer kept on this context at an earlier pass ({@link #keep}), or null. */
+    Object kept();
+
+    /**
+     * Keeps {@code o} on this context for the layer's later passes: a layer keeps its pullback
+     * object here and rebinds it each pass, so that a steady-state pass allocates nothing on the
+     * heap either. Like the buffers, a context belongs to one batch size of one workspace, and a
+     * pullback is valid only until the next pass with as many rows (the executor checks that).
+     */
+    void keep(Object o);
 }

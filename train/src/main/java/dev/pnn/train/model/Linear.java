@@ -55,25 +55,48 @@ public record Linear(int in, int out) implements Layer {
 
     /**
      * {@code y = x W + b}, or {@code relu(x W + b)} when {@code relu}: one GEMM and one bias
-     * kernel. With the ReLU, the pullback first masks {@code dy} by it into a scratch buffer.
+     * kernel. With the ReLU, the pullback first masks {@code dy} by it into a scratch buffer. The
+     * pullback object is kept on the context and rebound to each pass's input.
      */
     static Vjp affine(LayerContext ctx, Tensor x, boolean relu) {
         Backend backend = ctx.backend();
-        Tensor w = ctx.parameter(0);
-        Tensor b = ctx.parameter(1);
         Tensor y = ctx.output();
-        backend.gemm(false, false, 1f, x, w, 0f, y);
+        backend.gemm(false, false, 1f, x, ctx.parameter(0), 0f, y);
         if (relu) {
-            backend.biasAddRelu(y, b, y);
+            backend.biasAddRelu(y, ctx.parameter(1), y);
         } else {
-            backend.biasAdd(y, b, y);
+            backend.biasAdd(y, ctx.parameter(1), y);
         }
-        return new Vjp(y, dy -> {
+        AffinePullback p = ctx.kept() instanceof AffinePullback kept && kept.relu == relu && kept.vjp.output() == y
+                ? kept : new AffinePullback(ctx, relu, y);
+        ctx.keep(p);
+        p.x = x;
+        return p.vjp;
+    }
+
+    /** {@code dW += x^T dPre}, {@code db += colsum(dPre)}, {@code dx = dPre W^T}, with {@code dPre} masked by the ReLU. */
+    private static final class AffinePullback implements Pullback {
+        final LayerContext ctx;
+        final boolean relu;
+        final Vjp vjp;
+        Tensor x;
+
+        AffinePullback(LayerContext ctx, boolean relu, Tensor y) {
+            this.ctx = ctx;
+            this.relu = relu;
+            this.vjp = new Vjp(y, this);
+        }
+
+        @Override
+        public Tensor apply(Tensor dy) {
+            Backend backend = ctx.backend();
+            Tensor y = vjp.output();
             Tensor dPre = relu ? backend.reluBackward(y, dy, ctx.scratch(0, y.shape())) : dy;
             backend.gemm(true, false, 1f, x, dPre, 1f, ctx.gradient(0));
             backend.biasBackward(dPre, ctx.gradient(1));
-            return ctx.needsInputGradient() ? backend.gemm(false, true, 1f, dPre, w, 0f, ctx.inputGradient()) : null;
-        });
+            return ctx.needsInputGradient()
+                    ? backend.gemm(false, true, 1f, dPre, ctx.parameter(0), 0f, ctx.inputGradient()) : null;
+        }
     }
 
     @Override
