@@ -181,21 +181,28 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     @Override
     public final void sgd(Tensor params, Tensor grads, float lr, float weightDecay) {
-        optimizerBuffers("sgd", params, new String[] {"grads"}, grads);
+        optimizerBuffer("sgd", "grads", grads, params);
         sgdImpl(params, grads, lr, weightDecay);
     }
 
     @Override
     public final void sgdMomentum(Tensor params, Tensor velocity, Tensor grads, float lr, float momentum,
                                   float weightDecay, boolean nesterov) {
-        optimizerBuffers("sgdMomentum", params, new String[] {"velocity", "grads"}, velocity, grads);
+        optimizerBuffer("sgdMomentum", "velocity", velocity, params);
+        optimizerBuffer("sgdMomentum", "grads", grads, params);
+        disjoint("sgdMomentum", "grads", grads, "velocity", velocity);
         sgdMomentumImpl(params, velocity, grads, lr, momentum, weightDecay, nesterov);
     }
 
     @Override
     public final void adam(Tensor params, Tensor m, Tensor v, Tensor grads, long step, float lr, float beta1,
                            float beta2, float eps, float weightDecay, boolean decoupled) {
-        optimizerBuffers("adam", params, new String[] {"m", "v", "grads"}, m, v, grads);
+        optimizerBuffer("adam", "m", m, params);
+        optimizerBuffer("adam", "v", v, params);
+        optimizerBuffer("adam", "grads", grads, params);
+        disjoint("adam", "v", v, "m", m);
+        disjoint("adam", "grads", grads, "m", m);
+        disjoint("adam", "grads", grads, "v", v);
         if (step < 1) {
             throw new IllegalArgumentException("adam: step must be >= 1 (the first update is step 1), got " + step);
         }
@@ -441,13 +448,9 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
         }
     }
 
-    private static void optimizerBuffers(String op, Tensor params, String[] names, Tensor... buffers) {
-        for (int i = 0; i < buffers.length; i++) {
-            sameShape(op, names[i], buffers[i], "params", params);
-            disjoint(op, names[i], buffers[i], "params", params);
-            for (int j = 0; j < i; j++) {
-                disjoint(op, names[i], buffers[i], names[j], buffers[j]);
-            }
-        }
+    /** An optimizer's buffer has the parameters' shape and is separate memory (checked without allocating). */
+    private static void optimizerBuffer(String op, String name, Tensor buffer, Tensor params) {
+        sameShape(op, name, buffer, "params", params);
+        disjoint(op, name, buffer, "params", params);
     }
 }

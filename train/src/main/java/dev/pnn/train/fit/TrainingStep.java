@@ -9,7 +9,6 @@ import dev.pnn.train.exec.Parameters;
 import dev.pnn.train.exec.Workspace;
 import dev.pnn.train.model.Fusions;
 import dev.pnn.train.model.Loss;
-import dev.pnn.train.model.Vjp;
 import dev.pnn.train.optim.Optimizer;
 import dev.pnn.train.optim.OptimizerState;
 
@@ -53,6 +52,15 @@ public final class TrainingStep implements AutoCloseable {
     private final IntConsumer shardTask = this::runShard;
     private final IntConsumer reduceTask = this::reduceRange;
     private Tensor outputs;
+    private Tensor joinedOutput;
+    private int outputRows;
+    private final Tensor[] shardOutputViews;
+    // each shard's views of the batch, and the batch tensors they were made from
+    private final Tensor[] shardInputs;
+    private final IntVector[] shardLabels;
+    private final Tensor[] slicedInputs;
+    private final IntVector[] slicedLabels;
+    private final int[] slicedShards;
     private long seed;
     private Tensor output;
     // the batch being split, for the team's members
@@ -95,6 +103,12 @@ public final class TrainingStep implements AutoCloseable {
         }
         this.shardOutputs = new Tensor[shards];
         this.shardLosses = new double[shards];
+        this.shardOutputViews = new Tensor[shards];
+        this.shardInputs = new Tensor[shards];
+        this.shardLabels = new IntVector[shards];
+        this.slicedInputs = new Tensor[shards];
+        this.slicedLabels = new IntVector[shards];
+        this.slicedShards = new int[shards];
         this.arena = shards == 1 ? null : Arena.ofShared();
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
         // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count
@@ -176,13 +190,22 @@ public final class TrainingStep implements AutoCloseable {
         Tensor firstOutput = shardOutputs[0];
         if (outputs == null || outputs.rows() < rows || outputs.cols() != firstOutput.cols()) {
             outputs = Tensor.allocate(arena, rows, firstOutput.cols());
+            outputRows = 0;
         }
-        output = outputs.rows(0, rows);
+        if (outputRows != rows) {
+            // views of the joined output, made once per batch size
+            outputRows = rows;
+            joinedOutput = outputs.rows(0, rows);
+            for (int k = 0; k < shards; k++) {
+                shardOutputViews[k] = joinedOutput.rows(first(k, shards, rows), first(k + 1, shards, rows)
+                        - first(k, shards, rows));
+            }
+        }
+        output = joinedOutput;
         double loss = 0;
         for (int k = 0; k < shards; k++) {
-            int nk = first(k + 1, shards, rows) - first(k, shards, rows);
-            loss += shardLosses[k] * nk / rows;
-            output.rows(first(k, shards, rows), nk).copyFrom(shardOutputs[k]);
+            loss += shardLosses[k] * shardOutputViews[k].rows() / rows;
+            shardOutputViews[k].copyFrom(shardOutputs[k]);
         }
         return loss;
     }
@@ -193,12 +216,23 @@ public final class TrainingStep implements AutoCloseable {
         if (k >= shards) {
             return;
         }
-        int rows = batchInputs.rows();
-        int from = first(k, shards, rows);
-        int n = first(k + 1, shards, rows) - from;
+        Tensor inputs = batchInputs;
+        IntVector labels = batchLabels;
+        if (shardInputs[k] == null || slicedInputs[k] != inputs || slicedLabels[k] != labels
+                || slicedShards[k] != shards) {
+            // this shard's rows of the batch: new views only when the batch tensors change
+            int rows = inputs.rows();
+            int from = first(k, shards, rows);
+            int n = first(k + 1, shards, rows) - from;
+            shardInputs[k] = inputs.rows(from, n);
+            shardLabels[k] = labels.slice(from, n);
+            slicedInputs[k] = inputs;
+            slicedLabels[k] = labels;
+            slicedShards[k] = shards;
+        }
         long shardSeed = k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L;
-        shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed,
-                batchInputs.rows(from, n), batchLabels.slice(from, n));
+        shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed, shardInputs[k],
+                shardLabels[k]);
     }
 
     /**
@@ -236,12 +270,12 @@ public final class TrainingStep implements AutoCloseable {
     /** Shard {@code k}'s forward and backward in {@code w}; leaves its output in {@code shardOutputs[k]}. */
     private double shardGradients(int k, Workspace w, long shardSeed, Tensor inputs, IntVector labels) {
         w.randomStream(shardSeed, state.steps());
-        Vjp y = w.forward(inputs, objective.layers(), false, true);
+        Tensor y = w.forwardForBackward(inputs, objective.layers(), false, true);
         w.zeroGradients();
-        Tensor dy = w.lossGradient(y.output());
-        double loss = objective.loss().valueAndGradient(net.backend(), y.output(), labels, dy);
-        y.pullback().apply(dy);
-        shardOutputs[k] = y.output();
+        Tensor dy = w.lossGradient(y);
+        double loss = objective.loss().valueAndGradient(net.backend(), y, labels, dy);
+        w.backward(dy);
+        shardOutputs[k] = y;
         return loss;
     }
 
@@ -278,6 +312,10 @@ public final class TrainingStep implements AutoCloseable {
         try (state; workspace) {
             output = null;
             outputs = null;
+            joinedOutput = null;
+            java.util.Arrays.fill(shardOutputViews, null);
+            java.util.Arrays.fill(shardInputs, null);
+            java.util.Arrays.fill(slicedInputs, null);
             for (Workspace w : others) {
                 w.close();
             }
