@@ -224,7 +224,7 @@ class MainTest {
     @Test
     void aBatchTooLargeForMemoryIsRefusedWithItsSize() {
         failure("a batch of 60000 through model 784-65536-10 needs ", "train", "--data", DATA.toString(), "--hidden",
-                "65536", "--batch-size", "60000", "--epochs", "1");
+                "65536", "--batch-size", "60000", "--epochs", "1", "--shards", "1");
         assertTrue(Errors.describe(new OutOfMemoryError("Java heap space")).startsWith("out of memory (Java heap "
                 + "space): a smaller model or batch needs less"));
     }
