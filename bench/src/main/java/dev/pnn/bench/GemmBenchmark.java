@@ -3,6 +3,7 @@ package dev.pnn.bench;
 import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.NativeLibraries;
 import dev.pnn.tensor.ReferenceBackend;
 import dev.pnn.tensor.Tensor;
 
@@ -47,9 +48,13 @@ public class GemmBenchmark {
     @Param({"native", "reference"})
     public String backend;
 
-    /** OpenBLAS threads (native only). */
+    /** BLAS threads (native only). */
     @Param({"1"})
     public int threads;
+
+    /** The CBLAS (native only; one per forked JVM): openblas, blis or a path. */
+    @Param({"openblas"})
+    public String blas;
 
     private Arena arena;
     private Backend b;
@@ -71,6 +76,7 @@ public class GemmBenchmark {
         x = transA ? Data.random(arena, k, m, 1) : Data.random(arena, m, k, 1);
         y = transB ? Data.random(arena, n, k, 2) : Data.random(arena, k, n, 2);
         out = Tensor.allocate(arena, m, n);
+        System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
         b = Backends.named(backend);
         if (b instanceof NativeBackend nb) {
             nb.setThreads(threads);
