@@ -60,47 +60,59 @@ import picocli.CommandLine.Option;
         description = "Times MNIST training epochs against the FLOP limit, the sgemm bound and a peer.")
 public final class EpochBenchmark implements Callable<Integer> {
 
-    @Option(names = "--data", defaultValue = "data/mnist", description = "MNIST IDX folder  [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--data", paramLabel = "DIR",
+            defaultValue = "data/mnist", description = "MNIST IDX folder  [default: ${DEFAULT-VALUE}]")
     Path data;
 
-    @Option(names = "--batch-size", defaultValue = "64", description = "[default: ${DEFAULT-VALUE}]")
+    @Option(names = "--batch-size", paramLabel = "N",
+            defaultValue = "64", description = "[default: ${DEFAULT-VALUE}]")
     int batchSize;
 
-    @Option(names = "--threads", defaultValue = "1", description = "cores to use  [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--threads", paramLabel = "N",
+            defaultValue = "1", description = "cores to use  [default: ${DEFAULT-VALUE}]")
     int threads;
 
-    @Option(names = "--parallel", defaultValue = "shards", description = "how more than one thread is used: "
+    @Option(names = "--parallel", paramLabel = "MODE",
+            defaultValue = "shards", description = "how more than one thread is used: "
             + "shards (the batch split over a worker team, one BLAS thread each) or blas (the BLAS's own "
             + "threads)  [default: ${DEFAULT-VALUE}]")
     String parallel;
 
-    @Option(names = "--blas", description = "openblas | blis | PATH  [default: the system property pnn.blas, "
+    @Option(names = "--blas", paramLabel = "LIB",
+            description = "openblas | blis | PATH  [default: the system property pnn.blas, "
             + "else openblas]")
     String blas;
 
-    @Option(names = "--hidden", defaultValue = "128,64", split = ",", description = "hidden widths  "
+    @Option(names = "--hidden", paramLabel = "N,N",
+            defaultValue = "128,64", split = ",", description = "hidden widths  "
             + "[default: ${DEFAULT-VALUE}]")
     List<Integer> hidden;
 
-    @Option(names = "--epochs", defaultValue = "5", description = "measured rounds, >= 5  [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--epochs", paramLabel = "N",
+            defaultValue = "5", description = "measured rounds, >= 5  [default: ${DEFAULT-VALUE}]")
     int epochs;
 
-    @Option(names = "--warmup", defaultValue = "4", description = "rounds dropped first  [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--warmup", paramLabel = "N",
+            defaultValue = "4", description = "rounds dropped first  [default: ${DEFAULT-VALUE}]")
     int warmup;
 
-    @Option(names = "--json", description = "write the results to this file")
+    @Option(names = "--json", paramLabel = "FILE", description = "write the results to this file")
     Path json;
 
-    @Option(names = "--peer", defaultValue = "none", description = "none | pytorch | numpy  [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--peer", paramLabel = "NAME",
+            defaultValue = "none", description = "none | pytorch | numpy  [default: ${DEFAULT-VALUE}]")
     String peer;
 
-    @Option(names = "--peer-threads", description = "the peer's threads  [default: --threads]")
+    @Option(names = "--peer-threads", paramLabel = "N",
+            description = "the peer's threads  [default: --threads]")
     Integer peerThreads;
 
-    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "[default: ${DEFAULT-VALUE}]")
+    @Option(names = "--python", paramLabel = "PATH",
+            defaultValue = "/usr/bin/python3", description = "[default: ${DEFAULT-VALUE}]")
     String python;
 
-    @Option(names = "--peer-script", defaultValue = "bench/epoch_peer.py", description = "[default: ${DEFAULT-VALUE}]")
+    @Option(names = "--peer-script", paramLabel = "FILE",
+            defaultValue = "bench/epoch_peer.py", description = "[default: ${DEFAULT-VALUE}]")
     Path peerScript;
 
     /** 2048^3 products per round for the FLOP limit; the fastest counts. */
@@ -130,6 +142,10 @@ public final class EpochBenchmark implements Callable<Integer> {
         }
         NativeBackend backend = NativeBackend.instance();
         BlasLibrary lib = backend.blas();
+        if (!lib.threadsSettable()) {
+            throw new CommandLine.ParameterException(new CommandLine(this), lib.path() + " has no call to set its "
+                    + "thread count, which the FLOP limit and the sgemm bound need: use openblas or blis");
+        }
         int shards = parallel.equals("shards") ? threads : 1;
         int trainingBlasThreads = parallel.equals("shards") ? 1 : threads;
         Model model = Model.mlp(784, hidden, 10, Activation.RELU);

@@ -1,0 +1,72 @@
+package dev.pnn.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pnn.train.model.Activation;
+import dev.pnn.train.model.Model;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+class EpochBenchmarkTest {
+
+    private static final Path DATA = Path.of(System.getProperty("pnn.mnist.dir", "../data/mnist"));
+
+    /** 2 x (784x128 + 128x64 + 64x10) forward and weight-gradient products, input gradients past the first layer. */
+    @Test
+    void anEpochOfTheDefaultModelIs27Point26Gflop() {
+        int[][] layers = EpochBenchmark.linearShapes(Model.mnist());
+        assertEquals(List.of("784x128", "128x64", "64x10"),
+                java.util.Arrays.stream(layers).map(l -> l[0] + "x" + l[1]).toList());
+        double perSample = 2.0 * (784 * 128 + 128 * 64 + 64 * 10) * 2 + 2.0 * (128 * 64 + 64 * 10);
+        assertEquals(perSample * 60_000, EpochBenchmark.epochFlops(layers, 60_000), 1e-3);
+        assertEquals(27.26, EpochBenchmark.epochFlops(layers, 60_000) / 1e9, 0.005);
+        int[][] small = EpochBenchmark.linearShapes(Model.mlp(784, List.of(16), 10, Activation.RELU));
+        assertEquals(2, small.length);
+    }
+
+    /** A short run on real MNIST writes every field the JSON promises, each consistent with the others. */
+    @Test
+    void aRunWritesEveryFieldConsistently(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("epoch.json");
+        int exit = new CommandLine(new EpochBenchmark()).execute("--data", DATA.toString(), "--hidden", "16",
+                "--batch-size", "256", "--epochs", "5", "--warmup", "0", "--json", json.toString());
+        assertEquals(0, exit);
+        JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+        for (String field : List.of("epoch_median_s", "epoch_min_s", "sgemm_bound_median_s", "flop_limit_s",
+                "ratio_to_sgemm_bound", "ratio_to_flop_limit", "samples_per_second", "threads", "batch_size", "blas")) {
+            assertTrue(o.has(field), field + " missing from " + o);
+        }
+        double median = o.get("epoch_median_s").getAsDouble();
+        assertTrue(median > 0 && o.get("epoch_min_s").getAsDouble() <= median, o.toString());
+        assertEquals(median / o.get("sgemm_bound_median_s").getAsDouble(), o.get("ratio_to_sgemm_bound").getAsDouble(),
+                1e-9);
+        assertEquals(median / o.get("flop_limit_s").getAsDouble(), o.get("ratio_to_flop_limit").getAsDouble(), 1e-9);
+        assertEquals(60_000 / median, o.get("samples_per_second").getAsDouble(), 1e-6);
+        assertEquals(256, o.get("batch_size").getAsInt());
+        assertEquals(1, o.get("threads").getAsInt());
+        assertEquals(System.getProperty("pnn.blas", "openblas"), o.get("blas").getAsString());
+        assertEquals(5, o.get("epochs").getAsInt());
+        // the products alone cannot take longer than a whole epoch that runs them and more
+        assertTrue(o.get("sgemm_bound_median_s").getAsDouble() < median * 1.05, o.toString());
+    }
+
+    @Test
+    void badOptionsAreUsageErrors() {
+        CommandLine cli = new CommandLine(new EpochBenchmark());
+        cli.setErr(new java.io.PrintWriter(java.io.Writer.nullWriter()));
+        assertEquals(2, cli.execute("--epochs", "3"));
+        assertEquals(2, cli.execute("--parallel", "both"));
+        assertEquals(2, cli.execute("--peer", "jax"));
+    }
+}
