@@ -111,15 +111,17 @@ public final class TrainingStep implements AutoCloseable {
         this.slicedShards = new int[shards];
         this.arena = shards == 1 ? null : Arena.ofShared();
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
-        // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count
+        // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count,
+        // over as many members as there are parameters at most (each range at least one)
         Tensor params = net.parameters().flat();
         int count = Math.toIntExact(params.size());
-        this.paramRanges = new Tensor[shards];
-        this.gradientRanges = new Tensor[shards][shards];
-        this.bufferRanges = new Tensor[shards][state.bufferCount()];
-        for (int k = 0; k < shards; k++) {
-            int from = first(k, shards, count);
-            int len = first(k + 1, shards, count) - from;
+        int ranges = shards == 1 ? 0 : Math.min(shards, count);
+        this.paramRanges = new Tensor[ranges];
+        this.gradientRanges = new Tensor[ranges][shards];
+        this.bufferRanges = new Tensor[ranges][state.bufferCount()];
+        for (int k = 0; k < ranges; k++) {
+            int from = first(k, ranges, count);
+            int len = first(k + 1, ranges, count) - from;
             paramRanges[k] = range(params, from, len);
             for (int j = 0; j < shards; j++) {
                 gradientRanges[k][j] = range((j == 0 ? workspace : others[j - 1]).gradients(), from, len);
@@ -249,6 +251,9 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     private void reduceRange(int k) {
+        if (k >= paramRanges.length) {
+            return;
+        }
         int shards = batchShards;
         int rows = rowsInBatch;
         Tensor[] g = gradientRanges[k];

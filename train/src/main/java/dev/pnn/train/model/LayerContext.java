@@ -60,13 +60,16 @@ public interface LayerContext {
     long randomCounter();
 
     /** What the layer kept on this context at an earlier pass ({@link #keep}), or null. */
-    Object kept();
+    default Object kept() {
+        return null;
+    }
 
     /**
      * Keeps {@code o} on this context for the layer's later passes: a layer keeps its pullback
      * object here and rebinds it each pass, so that a steady-state pass allocates nothing on the
      * heap either. Like the buffers, a context belongs to one batch size of one workspace, and a
      * pullback is valid only until the next pass with as many rows (the executor checks that).
+     * A context that keeps nothing (this default) makes the layer build its pullback each pass.
      */
-    void keep(Object o);
+    default void keep(Object o) {}
 }

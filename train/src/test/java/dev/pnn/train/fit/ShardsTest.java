@@ -139,6 +139,26 @@ class ShardsTest {
         }
     }
 
+    /** More shards than parameters: the update is split over one member per parameter, the rest idle. */
+    @Test
+    void moreShardsThanParametersStillUpdateEveryParameterOnce() {
+        Model tiny = new Model(2, List.of(new Linear(2, 2), new LogSoftMax())); // 6 parameters
+        Optimizer sgd = Sgd.momentum(0.9);
+        try (Network split = Network.create(tiny, backend, Init.PYTORCH_DEFAULT, 5);
+             Network whole = Network.create(tiny, backend, Init.PYTORCH_DEFAULT, 5);
+             TrainingStep a = new TrainingStep(split, Loss.nll(), sgd, 8);
+             TrainingStep b = new TrainingStep(whole, Loss.nll(), sgd, 8)) {
+            Tensor x = TestData.uniform(arena, 8, 2, -1, 1, 6);
+            IntVector y = TestData.labels(arena, 8, 2, 7);
+            for (int s = 0; s < 3; s++) {
+                a.run(x, y, 0.1f);
+                b.gradients(x, y);
+                sgd.step(backend, whole.parameters().flat(), b.workspace().gradients(), b.optimizerState(), 0.1f);
+            }
+            assertArrayEquals(whole.parameters().flat().toArray(), split.parameters().flat().toArray());
+        }
+    }
+
     @Test
     void shardsAreCheckedAndPartOfACheckpointsSettings() {
         try (Network net = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 3)) {
