@@ -59,6 +59,10 @@ public final class Workspace implements AutoCloseable {
     private Map<String, Tensor> gradientsByName;
     /** stepGradients[count - 1][step]: the gradients of that step's parameters. */
     private Tensor[][][] stepGradients;
+    /** Every parameter's gradient, in layout order, and whether it is zero without being zeroed yet. */
+    private Tensor[] allGradients;
+    private boolean[] pendingZero;
+    private boolean anyPendingZero;
 
     Workspace(Network net, int batchSizes) {
         this.net = net;
@@ -219,8 +223,34 @@ public final class Workspace implements AutoCloseable {
             for (int count = 1; count <= n; count++) {
                 stepGradients[count - 1] = Network.collect(net.plan(count), l -> byLayer[l]);
             }
+            allGradients = java.util.Arrays.stream(byLayer).flatMap(java.util.Arrays::stream).toArray(Tensor[]::new);
+            pendingZero = new boolean[allGradients.length];
+        }
+        if (anyPendingZero) {
+            // the gradients a pass did not write are zero: write the zeros now that they are read
+            for (int i = 0; i < allGradients.length; i++) {
+                zeroIfPending(i);
+            }
+            anyPendingZero = false;
         }
         return gradients;
+    }
+
+    private void zeroIfPending(int i) {
+        if (pendingZero[i]) {
+            allGradients[i].zero();
+            pendingZero[i] = false;
+        }
+    }
+
+    /** The index in {@link #allGradients} of gradient {@code t}. */
+    private int gradientIndex(Tensor t) {
+        for (int i = 0; i < allGradients.length; i++) {
+            if (allGradients[i] == t) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("not a gradient of this workspace: " + t);
     }
 
     /** The gradient of the parameter named {@code name} ({@link Parameters#get}), a view into {@link #gradients()}. */
@@ -234,10 +264,16 @@ public final class Workspace implements AutoCloseable {
         return t;
     }
 
-    /** Sets every gradient to zero (one memset over the flat buffer; nothing when none is allocated yet). */
+    /**
+     * Sets every gradient to zero (nothing when none is allocated yet). The zeros are written
+     * lazily: a layer that overwrites a whole gradient in its pullback
+     * ({@link LayerContext#gradientBeta}) skips them, and the rest are written when a gradient is
+     * next read, through {@link #gradients()}, {@link #gradient(String)} or a pullback.
+     */
     public void zeroGradients() {
         if (gradients != null) {
-            gradients.zero();
+            java.util.Arrays.fill(pendingZero, true);
+            anyPendingZero = true;
         }
     }
 
@@ -442,6 +478,7 @@ public final class Workspace implements AutoCloseable {
         private final Tensor[] parameters;
         private final boolean needsInputGradient;
         private Tensor[] gradients;
+        private int[] gradientIds;
         private Object kept;
 
         Context(Frame frame, int layers, int step, boolean needsInputGradient) {
@@ -465,10 +502,30 @@ public final class Workspace implements AutoCloseable {
 
         @Override
         public Tensor gradient(int k) {
+            ensureGradients();
+            zeroIfPending(gradientIds[k]);
+            return gradients[k];
+        }
+
+        @Override
+        public float gradientBeta(int k) {
+            ensureGradients();
+            int id = gradientIds[k];
+            if (pendingZero[id]) {
+                pendingZero[id] = false; // the caller overwrites it whole
+                return 0f;
+            }
+            return 1f;
+        }
+
+        private void ensureGradients() {
             if (gradients == null) {
                 gradients = stepGradients(layers, step);
+                gradientIds = new int[gradients.length];
+                for (int i = 0; i < gradients.length; i++) {
+                    gradientIds[i] = gradientIndex(gradients[i]);
+                }
             }
-            return gradients[k];
         }
 
         @Override

@@ -280,6 +280,7 @@ public final class TrainingStep implements AutoCloseable {
         Tensor dy = w.lossGradient(y);
         double loss = objective.loss().valueAndGradient(net.backend(), y, labels, dy);
         w.backward(dy);
+        w.gradients(); // writes the zeros of any gradient the pass did not reach
         shardOutputs[k] = y;
         return loss;
     }

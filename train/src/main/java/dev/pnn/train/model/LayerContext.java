@@ -59,6 +59,17 @@ public interface LayerContext {
     /** The training step this pass belongs to (the optimizer's step count before it). */
     long randomCounter();
 
+    /**
+     * For a pullback that writes parameter gradient {@code k} whole in one call that either adds
+     * to it or overwrites it (a GEMM's {@code beta}): 0 when the gradient is zero (zeroed since
+     * anything was added to it), so the call may overwrite it without the zeros being written
+     * first, else 1. Counts the gradient as written: call it just before the call that writes
+     * {@link #gradient(int)}, and write the whole of it.
+     */
+    default float gradientBeta(int k) {
+        return 1f;
+    }
+
     /** What the layer kept on this context at an earlier pass ({@link #keep}), or null. */
     default Object kept() {
         return null;

@@ -92,7 +92,8 @@ public record Linear(int in, int out) implements Layer {
             Backend backend = ctx.backend();
             Tensor y = vjp.output();
             Tensor dPre = relu ? backend.reluBackward(y, dy, ctx.scratch(0, y.shape())) : dy;
-            backend.gemm(true, false, 1f, x, dPre, 1f, ctx.gradient(0));
+            float beta = ctx.gradientBeta(0); // 0: overwrite a zeroed gradient instead of adding to zeros
+            backend.gemm(true, false, 1f, x, dPre, beta, ctx.gradient(0));
             backend.biasBackward(dPre, ctx.gradient(1));
             return ctx.needsInputGradient()
                     ? backend.gemm(false, true, 1f, dPre, ctx.parameter(0), 0f, ctx.inputGradient()) : null;
