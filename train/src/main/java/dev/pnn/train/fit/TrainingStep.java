@@ -26,9 +26,10 @@ import java.util.function.IntConsumer;
  *
  * <p>With {@code shards > 1} it splits each batch into that many consecutive parts of (nearly)
  * equal rows and runs them on a {@link WorkerTeam} (the first on the calling thread), each in a
- * workspace of its own over the shared parameters. Then the same team sums the gradients (each
- * the mean over its rows) into the first workspace's, weighted by their rows, in shard order,
- * and applies the optimizer's update, each member over its own range of the parameters. Sum and
+ * workspace of its own over the shared parameters, with its loss gradient weighted by its share
+ * of the batch's rows. Then the same team sums the gradients into the first workspace's, in
+ * shard order, and applies the optimizer's update, each member over its own range of the
+ * parameters. Sum and
  * update are element-wise, so a given number of shards gives the same bits on every run. Each
  * shard draws its own dropout masks. The backend's BLAS threads are per call: give each shard
  * one ({@code NativeBackend.setThreads(1)}) when there are as many shards as cores.
@@ -67,7 +68,6 @@ public final class TrainingStep implements AutoCloseable {
     private Tensor batchInputs;
     private IntVector batchLabels;
     private int batchShards;
-    private int rowsInBatch;
     private long updateStep;
     private float updateLr;
 
@@ -150,7 +150,7 @@ public final class TrainingStep implements AutoCloseable {
                 optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
             }
         } else {
-            reduce(inputs.rows(), shards, Double.isFinite(loss) ? state.advance() : 0, lr);
+            reduce(shards, Double.isFinite(loss) ? state.advance() : 0, lr);
         }
         return loss;
     }
@@ -163,7 +163,7 @@ public final class TrainingStep implements AutoCloseable {
         int shards = shardsFor(inputs.rows());
         double loss = forwardBackward(inputs, labels, shards);
         if (shards > 1) {
-            reduce(inputs.rows(), shards, 0, 0f);
+            reduce(shards, 0, 0f);
         }
         return loss;
     }
@@ -176,7 +176,7 @@ public final class TrainingStep implements AutoCloseable {
     private double forwardBackward(Tensor inputs, IntVector labels, int shards) {
         int rows = inputs.rows();
         if (shards == 1) {
-            double loss = shardGradients(0, workspace, seed, inputs, labels);
+            double loss = shardGradients(0, workspace, seed, inputs, labels, 1f);
             output = shardOutputs[0];
             return loss;
         }
@@ -234,19 +234,18 @@ public final class TrainingStep implements AutoCloseable {
         }
         long shardSeed = k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L;
         shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed, shardInputs[k],
-                shardLabels[k]);
+                shardLabels[k], (float) shardInputs[k].rows() / inputs.rows());
     }
 
     /**
-     * The weighted sum of the shards' gradients into the first workspace's and, when
+     * The sum of the shards' (weighted) gradients into the first workspace's and, when
      * {@code step > 0}, update number {@code step}: each member over its range of the parameters.
      */
-    private void reduce(int rows, int shards, long step, float lr) {
+    private void reduce(int shards, long step, float lr) {
         batchInputs = null;
         batchShards = shards;
         updateStep = step;
         updateLr = lr;
-        rowsInBatch = rows;
         team.run(reduceTask);
     }
 
@@ -255,12 +254,9 @@ public final class TrainingStep implements AutoCloseable {
             return;
         }
         int shards = batchShards;
-        int rows = rowsInBatch;
         Tensor[] g = gradientRanges[k];
-        net.backend().scale((float) first(1, shards, rows) / rows, g[0]);
         for (int j = 1; j < shards; j++) {
-            int nj = first(j + 1, shards, rows) - first(j, shards, rows);
-            net.backend().axpy((float) nj / rows, g[j], g[0]);
+            net.backend().axpy(1f, g[j], g[0]); // each already weighted by its share of the rows
         }
         if (updateStep > 0) {
             optimizer.update(net.backend(), paramRanges[k], g[0], bufferRanges[k], updateStep, updateLr);
@@ -273,12 +269,18 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     /** Shard {@code k}'s forward and backward in {@code w}; leaves its output in {@code shardOutputs[k]}. */
-    private double shardGradients(int k, Workspace w, long shardSeed, Tensor inputs, IntVector labels) {
+    private double shardGradients(int k, Workspace w, long shardSeed, Tensor inputs, IntVector labels,
+                                  float share) {
         w.randomStream(shardSeed, state.steps());
         Tensor y = w.forwardForBackward(inputs, objective.layers(), false, true);
         w.zeroGradients();
         Tensor dy = w.lossGradient(y);
         double loss = objective.loss().valueAndGradient(net.backend(), y, labels, dy);
+        if (share != 1f) {
+            // the gradient of the whole batch's mean is the sum of the shards' gradients, each
+            // weighted by its share of the rows: weight the loss gradient here, a few values a row
+            net.backend().scale(share, dy);
+        }
         w.backward(dy);
         w.gradients(); // writes the zeros of any gradient the pass did not reach
         shardOutputs[k] = y;
