@@ -1,5 +1,6 @@
 package dev.pnn.tensor;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -13,7 +14,8 @@ import java.util.function.IntConsumer;
  * step: a member that finishes waits for the next task by spinning ({@link Thread#onSpinWait})
  * for up to {@link #SPIN_NANOS}, and only then parks, so a task that follows soon starts at once
  * instead of after the operating system wakes a sleeping thread (which costs about as much as a
- * small matrix product). The caller waits for the other parts the same way. A team of one runs everything on the caller and owns no thread.
+ * small matrix product). The caller waits for the other parts the same way. A team of one
+ * runs everything on the caller and owns no thread.
  *
  * <p>A run allocates nothing: the task is passed as an {@link IntConsumer} that the caller
  * keeps (a field, not a fresh lambda per call). Not for use by several callers at once.
@@ -107,7 +109,7 @@ public final class WorkerTeam implements AutoCloseable {
         for (int k = 0; k < size; k++) {
             Throwable t = failures[k];
             if (t != null) {
-                java.util.Arrays.fill(failures, null);
+                Arrays.fill(failures, null);
                 if (t instanceof RuntimeException r) {
                     throw r;
                 }

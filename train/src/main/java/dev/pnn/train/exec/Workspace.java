@@ -223,7 +223,7 @@ public final class Workspace implements AutoCloseable {
             for (int count = 1; count <= n; count++) {
                 stepGradients[count - 1] = Network.collect(net.plan(count), l -> byLayer[l]);
             }
-            allGradients = java.util.Arrays.stream(byLayer).flatMap(java.util.Arrays::stream).toArray(Tensor[]::new);
+            allGradients = Arrays.stream(byLayer).flatMap(Arrays::stream).toArray(Tensor[]::new);
             pendingZero = new boolean[allGradients.length];
         }
         if (anyPendingZero) {
@@ -272,7 +272,7 @@ public final class Workspace implements AutoCloseable {
      */
     public void zeroGradients() {
         if (gradients != null) {
-            java.util.Arrays.fill(pendingZero, true);
+            Arrays.fill(pendingZero, true);
             anyPendingZero = true;
         }
     }

@@ -13,6 +13,7 @@ import dev.pnn.train.optim.Optimizer;
 import dev.pnn.train.optim.OptimizerState;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 /**
@@ -321,9 +322,9 @@ public final class TrainingStep implements AutoCloseable {
             output = null;
             outputs = null;
             joinedOutput = null;
-            java.util.Arrays.fill(shardOutputViews, null);
-            java.util.Arrays.fill(shardInputs, null);
-            java.util.Arrays.fill(slicedInputs, null);
+            Arrays.fill(shardOutputViews, null);
+            Arrays.fill(shardInputs, null);
+            Arrays.fill(slicedInputs, null);
             for (Workspace w : others) {
                 w.close();
             }
