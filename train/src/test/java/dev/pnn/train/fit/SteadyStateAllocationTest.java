@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * A warm training step of the MLP allocates nothing on the Java heap: its buffers, views,
  * pullback objects and checks are all made once. Counted by the JVM for the calling thread
  * ({@code com.sun.management.ThreadMXBean}) after the JVM's own warm-up (method handles link
- * and customize themselves in the first hundreds of calls); under 1 byte a step on average.
+ * and customize themselves in the first hundreds of calls); under 1 byte a step on average in
+ * the quietest of five windows.
  */
 class SteadyStateAllocationTest {
 
@@ -44,13 +45,18 @@ class SteadyStateAllocationTest {
                 for (int i = 0; i < 1500; i++) { // past the JVM's own warm-up (method handle linkage, compilation)
                     step.run(x, y, 1e-3f);
                 }
-                long before = THREADS.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 200; i++) {
-                    step.run(x, y, 1e-3f);
+                // the fewest bytes of five windows of 200 steps: an allocation in the step shows in
+                // every window, a one-off of the JVM's own (a recompilation, a deoptimization) in one
+                long fewest = Long.MAX_VALUE;
+                for (int window = 0; window < 5; window++) {
+                    long before = THREADS.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 200; i++) {
+                        step.run(x, y, 1e-3f);
+                    }
+                    fewest = Math.min(fewest, THREADS.getCurrentThreadAllocatedBytes() - before);
                 }
-                long bytes = THREADS.getCurrentThreadAllocatedBytes() - before;
-                assertTrue(bytes >= 0);
-                assertEquals(0, bytes / 200, optimizer + ": " + bytes + " bytes in 200 steps");
+                assertTrue(fewest >= 0);
+                assertEquals(0, fewest / 200, optimizer + ": " + fewest + " bytes in 200 steps");
             }
         }
     }
