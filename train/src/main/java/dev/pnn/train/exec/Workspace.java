@@ -106,7 +106,7 @@ public final class Workspace implements AutoCloseable {
         long generation = frame.generation;
         return new Vjp(pass.output, dOutput -> {
             frame.checkCurrent(generation);
-            return pass.backward(dOutput);
+            return backward(pass, dOutput);
         });
     }
 
@@ -131,13 +131,21 @@ public final class Workspace implements AutoCloseable {
      */
     public Tensor backward(Tensor dOutput) {
         Frame frame = frames.find(dOutput.rows());
+        // every forward pass clears lastPass, so a pass kept there is the current one
         Pass pass = frame == null ? null : frame.lastPass;
-        if (pass == null || pass.generation != frame.generation) {
+        if (pass == null) {
             throw new IllegalStateException("backward: no forwardForBackward pass with " + dOutput.rows()
                     + " rows is current on this workspace (another forward pass with as many rows ran since, or "
                     + "none did)");
         }
-        return pass.backward(dOutput);
+        return backward(pass, dOutput);
+    }
+
+    /** Runs {@code pass}'s pullbacks; then every gradient holds its value, zeros included. */
+    private Tensor backward(Pass pass, Tensor dOutput) {
+        Tensor g = pass.backward(dOutput);
+        writePendingZeros();
+        return g;
     }
 
     /** Runs the first {@code layers} layers, leaving their pullbacks in the frame's pass for this shape of call. */
@@ -160,7 +168,6 @@ public final class Workspace implements AutoCloseable {
             h = v.output();
         }
         pass.output = h;
-        pass.generation = frame.generation;
         return pass;
     }
 
@@ -169,7 +176,6 @@ public final class Workspace implements AutoCloseable {
         final Frame frame;
         final Pullback[] pullbacks;
         Tensor output;
-        long generation;
 
         Pass(Frame frame, int steps) {
             this.frame = frame;
@@ -226,14 +232,18 @@ public final class Workspace implements AutoCloseable {
             allGradients = Arrays.stream(byLayer).flatMap(Arrays::stream).toArray(Tensor[]::new);
             pendingZero = new boolean[allGradients.length];
         }
+        writePendingZeros();
+        return gradients;
+    }
+
+    /** Writes the zeros of every gradient zeroed and not overwritten since. */
+    private void writePendingZeros() {
         if (anyPendingZero) {
-            // the gradients a pass did not write are zero: write the zeros now that they are read
             for (int i = 0; i < allGradients.length; i++) {
                 zeroIfPending(i);
             }
             anyPendingZero = false;
         }
-        return gradients;
     }
 
     private void zeroIfPending(int i) {
@@ -267,8 +277,9 @@ public final class Workspace implements AutoCloseable {
     /**
      * Sets every gradient to zero (nothing when none is allocated yet). The zeros are written
      * lazily: a layer that overwrites a whole gradient in its pullback
-     * ({@link LayerContext#gradientBeta}) skips them, and the rest are written when a gradient is
-     * next read, through {@link #gradients()}, {@link #gradient(String)} or a pullback.
+     * ({@link LayerContext#gradientBeta}) skips them, and the rest are written by the next
+     * backward pass or when a gradient is next read ({@link #gradients()},
+     * {@link #gradient(String)}).
      */
     public void zeroGradients() {
         if (gradients != null) {

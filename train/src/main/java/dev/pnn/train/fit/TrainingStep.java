@@ -283,7 +283,6 @@ public final class TrainingStep implements AutoCloseable {
             net.backend().scale(share, dy);
         }
         w.backward(dy);
-        w.gradients(); // writes the zeros of any gradient the pass did not reach
         shardOutputs[k] = y;
         return loss;
     }
