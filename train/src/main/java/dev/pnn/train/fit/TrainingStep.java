@@ -62,7 +62,6 @@ public final class TrainingStep implements AutoCloseable {
     private final IntVector[] shardLabels;
     private final Tensor[] slicedInputs;
     private final IntVector[] slicedLabels;
-    private final int[] slicedShards;
     private long seed;
     private Tensor output;
     // the batch being split, for the team's members
@@ -109,7 +108,6 @@ public final class TrainingStep implements AutoCloseable {
         this.shardLabels = new IntVector[shards];
         this.slicedInputs = new Tensor[shards];
         this.slicedLabels = new IntVector[shards];
-        this.slicedShards = new int[shards];
         this.arena = shards == 1 ? null : Arena.ofShared();
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
         // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count,
@@ -221,9 +219,9 @@ public final class TrainingStep implements AutoCloseable {
         }
         Tensor inputs = batchInputs;
         IntVector labels = batchLabels;
-        if (shardInputs[k] == null || slicedInputs[k] != inputs || slicedLabels[k] != labels
-                || slicedShards[k] != shards) {
-            // this shard's rows of the batch: new views only when the batch tensors change
+        if (shardInputs[k] == null || slicedInputs[k] != inputs || slicedLabels[k] != labels) {
+            // this shard's rows of the batch: new views only when the batch tensors change (the
+            // same tensors have the same rows, so the same shards)
             int rows = inputs.rows();
             int from = first(k, shards, rows);
             int n = first(k + 1, shards, rows) - from;
@@ -231,7 +229,6 @@ public final class TrainingStep implements AutoCloseable {
             shardLabels[k] = labels.slice(from, n);
             slicedInputs[k] = inputs;
             slicedLabels[k] = labels;
-            slicedShards[k] = shards;
         }
         long shardSeed = k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L;
         shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed, shardInputs[k],
@@ -243,7 +240,6 @@ public final class TrainingStep implements AutoCloseable {
      * {@code step > 0}, update number {@code step}: each member over its range of the parameters.
      */
     private void reduce(int shards, long step, float lr) {
-        batchInputs = null;
         batchShards = shards;
         updateStep = step;
         updateLr = lr;
