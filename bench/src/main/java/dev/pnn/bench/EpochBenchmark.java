@@ -6,15 +6,16 @@ import dev.pnn.tensor.NativeLibraries;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.data.Mnist;
 import dev.pnn.train.exec.Network;
+import dev.pnn.train.fit.EpochStats;
 import dev.pnn.train.fit.Trainer;
 import dev.pnn.train.fit.TrainingConfig;
 import dev.pnn.train.fit.TrainingListener;
+import dev.pnn.train.fit.TrainingRun;
 import dev.pnn.train.model.Activation;
 import dev.pnn.train.model.Init;
-import dev.pnn.train.model.Layer;
 import dev.pnn.train.model.Linear;
-import dev.pnn.train.model.Model;
 import dev.pnn.train.io.AtomicFiles;
+import dev.pnn.train.model.Model;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
@@ -35,6 +36,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The epoch benchmark: one training epoch of an MNIST MLP measured against what the machine's
@@ -59,6 +61,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-epoch", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Times MNIST training epochs against the FLOP limit, the sgemm bound and a peer.")
 public final class EpochBenchmark implements Callable<Integer> {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--data", paramLabel = "DIR",
             defaultValue = "data/mnist", description = "MNIST IDX folder  [default: ${DEFAULT-VALUE}]")
@@ -126,15 +131,15 @@ public final class EpochBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (epochs < 5 || warmup < 0 || threads < 1 || batchSize < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "expected --epochs >= 5, --warmup >= 0, --threads >= 1, --batch-size >= 1");
         }
         if (!parallel.equals("shards") && !parallel.equals("blas")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--parallel: expected shards or blas, "
+            throw new CommandLine.ParameterException(spec.commandLine(), "--parallel: expected shards or blas, "
                     + "found '" + parallel + "'");
         }
         if (!List.of("none", "pytorch", "numpy").contains(peer)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--peer: expected none, pytorch or "
+            throw new CommandLine.ParameterException(spec.commandLine(), "--peer: expected none, pytorch or "
                     + "numpy, found '" + peer + "'");
         }
         if (blas != null) {
@@ -143,7 +148,7 @@ public final class EpochBenchmark implements Callable<Integer> {
         NativeBackend backend = NativeBackend.instance();
         BlasLibrary lib = backend.blas();
         if (!lib.threadsSettable()) {
-            throw new CommandLine.ParameterException(new CommandLine(this), lib.path() + " has no call to set its "
+            throw new CommandLine.ParameterException(spec.commandLine(), lib.path() + " has no call to set its "
                     + "thread count, which the FLOP limit and the sgemm bound need: use openblas or blis");
         }
         int shards = parallel.equals("shards") ? threads : 1;
@@ -183,7 +188,7 @@ public final class EpochBenchmark implements Callable<Integer> {
             backend.setThreads(trainingBlasThreads);
             TrainingListener listener = new TrainingListener() {
                 @Override
-                public void onEpoch(dev.pnn.train.fit.EpochStats stats, dev.pnn.train.fit.TrainingRun run) {
+                public void onEpoch(EpochStats stats, TrainingRun run) {
                     double epoch = samples / stats.samplesPerSecond();
                     backend.setThreads(threads);
                     double gflops = 0;
@@ -311,7 +316,6 @@ public final class EpochBenchmark implements Callable<Integer> {
                 weightGrads[i] = Tensor.allocate(arena, layers[i][0], layers[i][1]);
                 acts[i + 1] = Tensor.allocate(arena, batchSize, layers[i][1]);
                 grads[i + 1] = Data.random(arena, batchSize, layers[i][1], 10 + i);
-                grads[i] = grads[i] == null ? Tensor.allocate(arena, batchSize, layers[i][0]) : grads[i];
             }
         }
 
@@ -352,7 +356,7 @@ public final class EpochBenchmark implements Callable<Integer> {
                           List<Integer> hidden, int totalEpochs) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--impl", impl, "--data",
                     data.toString(), "--batch-size", String.valueOf(batchSize), "--threads", String.valueOf(threads),
-                    "--hidden", hidden.stream().map(String::valueOf).reduce((a, c) -> a + "," + c).orElse(""),
+                    "--hidden", String.join(",", hidden.stream().map(String::valueOf).toList()),
                     "--epochs", String.valueOf(totalEpochs)));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
             Process process = pb.start();
