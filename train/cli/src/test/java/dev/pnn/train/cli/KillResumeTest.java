@@ -36,14 +36,6 @@ class KillResumeTest {
         return args;
     }
 
-    private static Process start(List<String> args) throws java.io.IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
-        cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    }
-
     private static String finish(Process p) throws Exception {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), out);
@@ -60,13 +52,13 @@ class KillResumeTest {
     @Test
     void killedAndResumedRunsEndBitIdenticalToAnUninterruptedOne(@TempDir Path tmp) throws Exception {
         Path reference = Files.createDirectory(tmp.resolve("reference"));
-        finish(start(train(reference)));
+        finish(MainTest.startChild(train(reference)));
         float[] expected = weights(reference.resolve("final.npz"));
         Rng rng = new Rng(7);
         int killedWhileTraining = 0;
         for (int trial = 0; trial < 4; trial++) {
             Path dir = Files.createDirectory(tmp.resolve("trial-" + trial));
-            Process p = start(train(dir));
+            Process p = MainTest.startChild(train(dir));
             AtomicBoolean training = new AtomicBoolean();
             Thread reader = new Thread(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
@@ -96,7 +88,7 @@ class KillResumeTest {
             try (var s = Files.list(checkpoints)) {
                 any = s.anyMatch(f -> f.getFileName().toString().startsWith("checkpoint-"));
             }
-            String out = finish(start(any ? train(dir, "--resume", checkpoints.toString()) : train(dir)));
+            String out = finish(MainTest.startChild(any ? train(dir, "--resume", checkpoints.toString()) : train(dir)));
             assertTrue(!any || out.contains("resuming from "), out);
             assertArrayEquals(expected, weights(dir.resolve("final.npz")), "trial " + trial + (any ? ", resumed" : ""));
         }

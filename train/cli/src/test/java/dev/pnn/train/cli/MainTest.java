@@ -229,13 +229,18 @@ class MainTest {
                 + "space): a smaller model or batch needs less"));
     }
 
-    /** Runs the command line in a child JVM, where no BLAS has been loaded yet; stdout and stderr together. */
-    private static Result child(String... args) throws Exception {
+    /** Starts {@code pnn args} in a child JVM on this class path, its stderr merged into its stdout. */
+    static Process startChild(List<String> args) throws IOException {
         List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
+    /** Runs the command line in a child JVM, where no BLAS has been loaded yet; stdout and stderr together. */
+    private static Result child(String... args) throws Exception {
+        Process p = startChild(List.of(args));
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
         return new Result(p.exitValue(), out, "");
