@@ -149,7 +149,7 @@ public final class TrainingStep implements AutoCloseable {
                 optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
             }
         } else {
-            reduce(shards, Double.isFinite(loss) ? state.advance() : 0, lr);
+            reduce(Double.isFinite(loss) ? state.advance() : 0, lr);
         }
         return loss;
     }
@@ -162,7 +162,7 @@ public final class TrainingStep implements AutoCloseable {
         int shards = shardsFor(inputs.rows());
         double loss = forwardBackward(inputs, labels, shards);
         if (shards > 1) {
-            reduce(shards, 0, 0f);
+            reduce(0, 0f);
         }
         return loss;
     }
@@ -238,9 +238,9 @@ public final class TrainingStep implements AutoCloseable {
     /**
      * The sum of the shards' (weighted) gradients into the first workspace's and, when
      * {@code step > 0}, update number {@code step}: each member over its range of the parameters.
+     * Follows {@link #forwardBackward}, whose shard count it sums over.
      */
-    private void reduce(int shards, long step, float lr) {
-        batchShards = shards;
+    private void reduce(long step, float lr) {
         updateStep = step;
         updateLr = lr;
         team.run(reduceTask);
