@@ -14,7 +14,8 @@ import java.lang.foreign.Arena;
  * start of every epoch (seeded: the same seed and epoch give the same order). The last, partial
  * batch is included. Batch buffers are allocated once per batch size (two: full and the
  * remainder, in {@link BatchBuffers}), so steady-state iteration allocates nothing. Owns its
- * buffers and the order; not thread-safe.
+ * buffers and the order; not thread-safe, except that several threads may {@link #fill} parts of
+ * one batch at once.
  */
 public final class Batches implements AutoCloseable {
 
@@ -37,6 +38,9 @@ public final class Batches implements AutoCloseable {
     /** One row of a table, on its way into a batch. */
     private final float[] row;
     private int next;
+    /** The batch {@link #nextUnfilled} returned last (until the order changes), and its first position in the order. */
+    private Batch unfilled;
+    private int unfilledStart;
 
     /**
      * @param shuffle whether {@link #startEpoch} shuffles; without it batches come in dataset order
@@ -77,6 +81,7 @@ public final class Batches implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             order.set(i, i);
         }
+        unfilled = null;
         if (shuffle) {
             Rng rng = Rng.of(seed, epoch);
             for (int i = n - 1; i > 0; i--) {
@@ -95,6 +100,7 @@ public final class Batches implements AutoCloseable {
             throw new IllegalArgumentException("cannot skip " + batches + " of " + batchCount() + " batches");
         }
         next = (int) Math.min(data.size(), next + (long) batches * batchSize);
+        unfilled = null;
     }
 
     public boolean hasNext() {
@@ -103,14 +109,26 @@ public final class Batches implements AutoCloseable {
 
     /** Gathers the next batch into its reused buffers and returns them. */
     public Batch next() {
+        Batch b = nextUnfilled();
+        fill(b.images(), 0);
+        return b;
+    }
+
+    /**
+     * The next batch with its labels set and its images not yet gathered: {@link #fill} gathers
+     * them, in parts if need be, until the next call of {@code next} or {@code nextUnfilled}. A
+     * training step split over threads has each thread gather its own rows
+     * ({@link dev.pnn.train.fit.TrainingStep#run(Tensor, IntVector, float, dev.pnn.train.fit.TrainingStep.Fill)}),
+     * so the gathering runs in parallel and the rows land in the cache of the core that uses them.
+     * Rows of a table are copied here already.
+     */
+    public Batch nextUnfilled() {
         if (!hasNext()) {
             throw new IllegalStateException("no batches left in this epoch; call startEpoch first");
         }
         int rows = Math.min(batchSize, data.size() - next);
         Batch b = buffers.get(rows);
-        if (data.isImages()) {
-            backend.gatherRows(data.images(), order, next, normalization.scale(), normalization.shift(), b.images());
-        } else {
+        if (!data.isImages()) {
             int cols = data.features();
             for (int r = 0; r < rows; r++) {
                 data.table().get((long) order.get(next + r) * cols, row);
@@ -121,8 +139,36 @@ public final class Batches implements AutoCloseable {
         for (int r = 0; r < rows; r++) {
             b.labels().set(r, labels.get(order.get(next + r)));
         }
+        unfilled = b;
+        unfilledStart = next;
         next += rows;
         return b;
+    }
+
+    /**
+     * Gathers rows {@code from .. from + rows.rows() - 1} of the batch {@link #nextUnfilled}
+     * returned last into {@code rows} (those rows of its images, or a tensor of their shape).
+     * Threads may fill disjoint rows of the same batch at once, when they were handed the batch
+     * after {@code nextUnfilled} returned (by a thread start, a lock, a volatile write).
+     *
+     * @throws IllegalStateException    when no batch was taken
+     * @throws IllegalArgumentException when the rows are not within the batch, or not as wide as
+     *                                  the dataset's examples
+     */
+    public void fill(Tensor rows, int from) {
+        Batch b = unfilled;
+        if (b == null) {
+            throw new IllegalStateException("no batch to fill: call nextUnfilled first");
+        }
+        if (from < 0 || from + rows.rows() > b.rows() || rows.cols() != data.features()) {
+            throw new IllegalArgumentException("cannot fill " + rows.rows() + " rows of " + rows.cols()
+                    + " features from row " + from + " of a batch of " + b.rows() + " rows of " + data.features()
+                    + " features");
+        }
+        if (data.isImages()) {
+            backend.gatherRows(data.images(), order, unfilledStart + from, normalization.scale(),
+                    normalization.shift(), rows);
+        }
     }
 
     @Override

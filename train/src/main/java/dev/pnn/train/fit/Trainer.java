@@ -129,6 +129,7 @@ public final class Trainer {
                          config.evalBatchSize(), config.normalization(), net.backend(), 0, false)) {
                 step = s.seed(config.seed());
                 steps = batches.batchCount();
+                TrainingStep.Fill fill = batches::fill; // each shard gathers its own rows
                 int first = 0;
                 if (from != null) {
                     from.restoreOptimizer(s.optimizerState());
@@ -150,8 +151,8 @@ public final class Trainer {
                     int trained = 0;
                     while (batches.hasNext()) {
                         float lr = (float) config.schedule().at(epoch + (double) stepInEpoch / steps, config.epochs());
-                        Batches.Batch batch = batches.next();
-                        double loss = s.run(batch.images(), batch.labels(), lr);
+                        Batches.Batch batch = batches.nextUnfilled();
+                        double loss = s.run(batch.images(), batch.labels(), lr, fill);
                         stepInEpoch++;
                         if (!Double.isFinite(loss)) {
                             throw diverged(loss, lr);

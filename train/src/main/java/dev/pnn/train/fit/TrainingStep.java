@@ -37,6 +37,19 @@ import java.util.function.IntConsumer;
  */
 public final class TrainingStep implements AutoCloseable {
 
+    /**
+     * Fills rows of a batch's inputs on the thread that will use them, for
+     * {@link #run(Tensor, IntVector, float, Fill)}: {@code Batches::fill} gathers them.
+     */
+    @FunctionalInterface
+    public interface Fill {
+        /**
+         * Fills {@code rows}, a view of the batch's inputs from row {@code from} on. Called from
+         * several threads at once, for disjoint rows.
+         */
+        void fill(Tensor rows, int from);
+    }
+
     private final Network net;
     private final Fusions.Objective objective;
     private final Optimizer optimizer;
@@ -67,6 +80,7 @@ public final class TrainingStep implements AutoCloseable {
     // the batch being split, for the team's members
     private Tensor batchInputs;
     private IntVector batchLabels;
+    private Fill batchFill;
     private int batchShards;
     private long updateStep;
     private float updateLr;
@@ -142,8 +156,18 @@ public final class TrainingStep implements AutoCloseable {
      *         were (the caller decides what to do about a diverged run)
      */
     public double run(Tensor inputs, IntVector labels, float lr) {
+        return run(inputs, labels, lr, null);
+    }
+
+    /**
+     * As {@link #run(Tensor, IntVector, float)}, for a batch whose inputs are not filled yet
+     * ({@code Batches.nextUnfilled}): each shard first has {@code fill} fill its own rows, on its
+     * own thread, so that the batch is gathered in parallel and each part lands in the cache of
+     * the core that uses it. With {@code fill == null} the inputs are taken as they are.
+     */
+    public double run(Tensor inputs, IntVector labels, float lr, Fill fill) {
         int shards = shardsFor(inputs.rows());
-        double loss = forwardBackward(inputs, labels, shards);
+        double loss = forwardBackward(inputs, labels, shards, fill);
         if (shards == 1) {
             if (Double.isFinite(loss)) {
                 optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
@@ -160,7 +184,7 @@ public final class TrainingStep implements AutoCloseable {
      */
     public double gradients(Tensor inputs, IntVector labels) {
         int shards = shardsFor(inputs.rows());
-        double loss = forwardBackward(inputs, labels, shards);
+        double loss = forwardBackward(inputs, labels, shards, null);
         if (shards > 1) {
             reduce(0, 0f);
         }
@@ -172,21 +196,26 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     /** Every shard's forward and backward; the mean loss over the batch. */
-    private double forwardBackward(Tensor inputs, IntVector labels, int shards) {
+    private double forwardBackward(Tensor inputs, IntVector labels, int shards, Fill fill) {
         int rows = inputs.rows();
         if (shards == 1) {
+            if (fill != null) {
+                fill.fill(inputs, 0);
+            }
             double loss = shardGradients(0, workspace, seed, inputs, labels, 1f);
             output = shardOutputs[0];
             return loss;
         }
         batchInputs = inputs;
         batchLabels = labels;
+        batchFill = fill;
         batchShards = shards;
         try {
             team.run(shardTask);
         } finally {
             batchInputs = null;
             batchLabels = null;
+            batchFill = null;
         }
         Tensor firstOutput = shardOutputs[0];
         if (outputs == null || outputs.rows() < rows || outputs.cols() != firstOutput.cols()) {
@@ -219,16 +248,20 @@ public final class TrainingStep implements AutoCloseable {
         }
         Tensor inputs = batchInputs;
         IntVector labels = batchLabels;
+        int rows = inputs.rows();
+        int from = first(k, shards, rows);
         if (shardInputs[k] == null || slicedInputs[k] != inputs || slicedLabels[k] != labels) {
             // this shard's rows of the batch: new views only when the batch tensors change (the
             // same tensors have the same rows, so the same shards)
-            int rows = inputs.rows();
-            int from = first(k, shards, rows);
             int n = first(k + 1, shards, rows) - from;
             shardInputs[k] = inputs.rows(from, n);
             shardLabels[k] = labels.slice(from, n);
             slicedInputs[k] = inputs;
             slicedLabels[k] = labels;
+        }
+        Fill fill = batchFill;
+        if (fill != null) {
+            fill.fill(shardInputs[k], from);
         }
         long shardSeed = k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L;
         shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed, shardInputs[k],

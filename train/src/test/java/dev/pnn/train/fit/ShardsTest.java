@@ -10,7 +10,11 @@ import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.MnistFixture;
 import dev.pnn.train.TestData;
+import dev.pnn.train.data.Batches;
+import dev.pnn.train.data.Mnist;
+import dev.pnn.train.data.Normalization;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.model.Conv2d;
 import dev.pnn.train.model.Dropout;
@@ -109,6 +113,38 @@ class ShardsTest {
         assertArrayEquals(a, b, "two runs with 2 shards");
         // the dropout masks (and the order of the sums) depend on the shards
         assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(train(1, 4)));
+    }
+
+    /**
+     * A batch that each shard gathers for itself ({@code Batches.nextUnfilled} and
+     * {@code Batches::fill}) trains to the bits of the same batch gathered whole beforehand, and
+     * ends up gathered whole.
+     */
+    @Test
+    void shardsThatFillTheirOwnRowsTrainAsOnAGatheredBatch() {
+        Mnist mnist = MnistFixture.shared();
+        for (int shards : new int[] {1, 2, 3}) {
+            try (Network a = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5);
+                 Network b = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5);
+                 TrainingStep stepA = new TrainingStep(a, Loss.nll(), Sgd.momentum(0.9), shards);
+                 TrainingStep stepB = new TrainingStep(b, Loss.nll(), Sgd.momentum(0.9), shards);
+                 Batches gathered = new Batches(mnist.train(), 50, Normalization.MNIST, backend, 3, true);
+                 Batches filled = new Batches(mnist.train(), 50, Normalization.MNIST, backend, 3, true)) {
+                gathered.startEpoch(0);
+                filled.startEpoch(0);
+                TrainingStep.Fill fill = filled::fill;
+                for (int s = 0; s < 5; s++) {
+                    Batches.Batch x = gathered.next();
+                    Batches.Batch y = filled.nextUnfilled();
+                    double lossA = stepA.run(x.images(), x.labels(), 0.05f);
+                    double lossB = stepB.run(y.images(), y.labels(), 0.05f, fill);
+                    assertEquals(lossA, lossB, shards + " shards, step " + s + ": loss");
+                    assertArrayEquals(x.images().toArray(), y.images().toArray(), shards + " shards: the batch");
+                }
+                assertArrayEquals(a.parameters().flat().toArray(), b.parameters().flat().toArray(),
+                        shards + " shards: parameters");
+            }
+        }
     }
 
     /**

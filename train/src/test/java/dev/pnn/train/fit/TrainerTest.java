@@ -61,6 +61,33 @@ class TrainerTest {
     }
 
     @Test
+    void aBatchFilledInPartsIsTheBatchGatheredWhole() {
+        try (Batches whole = new Batches(mnist.train(), 64, Normalization.MNIST, NativeBackend.instance(), 5, true);
+             Batches parts = new Batches(mnist.train(), 64, Normalization.MNIST, NativeBackend.instance(), 5, true)) {
+            assertThrows(IllegalStateException.class, () -> parts.fill(whole.nextUnfilled().images(), 0),
+                    "nothing taken from parts yet");
+            whole.startEpoch(2);
+            parts.startEpoch(2);
+            for (int s = 0; s < 3; s++) {
+                Batches.Batch expected = whole.next();
+                Batches.Batch batch = parts.nextUnfilled();
+                assertArrayEquals(expected.labels().toArray(), batch.labels().toArray(), "labels come at once");
+                parts.fill(batch.images().rows(40, 24), 40); // the second part first
+                parts.fill(batch.images().rows(0, 40), 0);
+                assertArrayEquals(expected.images().toArray(), batch.images().toArray(), "batch " + s);
+            }
+            Batches.Batch batch = parts.nextUnfilled();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> parts.fill(batch.images().rows(40, 24), 41));
+            assertEquals("cannot fill 24 rows of 784 features from row 41 of a batch of 64 rows of 784 features",
+                    e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> parts.fill(batch.images().rows(0, 8), -1));
+            parts.startEpoch(3);
+            assertThrows(IllegalStateException.class, () -> parts.fill(batch.images(), 0), "a new epoch's order");
+        }
+    }
+
+    @Test
     void shuffleDependsOnSeedAndEpochOnly() {
         try (Batches a = new Batches(mnist.train(), 32, Normalization.MNIST, NativeBackend.instance(), 7, true);
              Batches b = new Batches(mnist.train(), 32, Normalization.MNIST, NativeBackend.instance(), 7, true)) {
