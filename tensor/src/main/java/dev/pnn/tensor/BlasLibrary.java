@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -234,15 +235,43 @@ public final class BlasLibrary {
 
     /**
      * One line for a run's header, e.g. {@code openblas (OpenBLAS 0.3.21 ..., Haswell)}; says so
-     * when BLIS fell back to its portable C kernels (it does that on processors newer than it knows).
+     * when BLIS fell back to its portable C kernels (it does that on processors newer than it
+     * knows), and when OpenBLAS runs kernels without AVX-512 on a processor that has it (held
+     * there by {@code OPENBLAS_CORETYPE}, or not recognised).
      */
     public String describe() {
         String detail = version.isEmpty() ? path.toString()
                 : kernelSet.isEmpty() || version.contains(kernelSet) ? version : version + ", " + kernelSet;
         String warning = provider == Provider.BLIS && kernelSet.equals("generic")
                 ? "; BLIS did not recognise this processor and runs its slow portable kernels: choose a kernel set "
-                + "with BLIS_ARCH_TYPE (0 skx, 3 haswell, 6 zen3 in BLIS 0.9)" : "";
+                + "with BLIS_ARCH_TYPE (0 skx, 3 haswell, 6 zen3 in BLIS 0.9)"
+                : provider == Provider.OPENBLAS ? openBlasHint(kernelSet, CpuFlags.get(), System.getenv(CORETYPE)) : "";
         return provider.label() + " (" + detail + warning + ")";
+    }
+
+    /** The environment variable that overrides OpenBLAS's choice of kernels. */
+    static final String CORETYPE = "OPENBLAS_CORETYPE";
+
+    /** OpenBLAS's kernel sets that use AVX-512 (0.3.21 and on). */
+    private static final Set<String> OPENBLAS_AVX512 = Set.of("skylakex", "cooperlake", "sapphirerapids");
+
+    /** The instructions OpenBLAS's SkylakeX kernels need. */
+    private static final Set<String> SKYLAKEX_FLAGS = Set.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl");
+
+    /**
+     * The header's hint when OpenBLAS runs the kernel set {@code kernelSet} on a processor with
+     * {@code cpuFlags} and {@code coretype} in {@value #CORETYPE} (null when unset): empty unless
+     * the processor has AVX-512 and the kernels do not use it.
+     */
+    static String openBlasHint(String kernelSet, Set<String> cpuFlags, String coretype) {
+        if (kernelSet.isEmpty() || OPENBLAS_AVX512.contains(kernelSet.toLowerCase(Locale.ROOT))
+                || !cpuFlags.containsAll(SKYLAKEX_FLAGS)) {
+            return "";
+        }
+        String why = coretype == null || coretype.isBlank() ? "it does not recognise this processor"
+                : CORETYPE + "=" + coretype + " is set in the environment";
+        return "; this processor has AVX-512, which " + kernelSet + " kernels do not use (" + why + "): "
+                + CORETYPE + "=SkylakeX selects OpenBLAS's AVX-512 kernels";
     }
 
     @Override
