@@ -21,7 +21,7 @@
 
 /* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
  * whose pnn_kernels_abi_version() differs from the value it was generated against. */
-#define PNN_KERNELS_ABI_VERSION 3
+#define PNN_KERNELS_ABI_VERSION 4
 
 int pnn_kernels_abi_version(void);
 
@@ -149,6 +149,13 @@ void pnn_gather_rows_u8(float* out,             /* (batch, cols) */
                         const uint8_t* src,     /* (src_rows, cols) */
                         const int32_t* indices, /* (batch), each in [0, src_rows) */
                         int batch, int cols, float scale, float shift);
+
+/* A hint ahead of a gather: asks the memory system for rows src[indices[b]], b < batch, so that
+ * a gather of them later finds them in cache instead of memory (the rows of a shuffled batch are
+ * scattered over the dataset). Reads and writes nothing. */
+void pnn_prefetch_rows_u8(const uint8_t* src,     /* (src_rows, cols) */
+                          const int32_t* indices, /* (batch), each in [0, src_rows) */
+                          int batch, int cols);
 
 /* ---- convolution and pooling, NHWC ----------------------------------------------------------
  * Images are NHWC: a batch of n images of h x w pixels with c channels is the (n*h*w, c)

@@ -316,3 +316,12 @@ void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
         for (int c = 0; c < cols; c++) y[c] = (float)s[c] * scale + shift;
     }
 }
+
+void pnn_prefetch_rows_u8(const uint8_t* src, const int32_t* indices, int batch, int cols) {
+    /* into the outer caches: the rows are used a step later, after the step's products have
+     * streamed their weights through the inner ones */
+    for (int b = 0; b < batch; b++) {
+        const uint8_t* row = src + (size_t)indices[b] * (size_t)cols;
+        for (int c = 0; c < cols; c += 64) __builtin_prefetch(row + c, 0, 1);
+    }
+}

@@ -176,4 +176,11 @@ public interface Backend {
      * use {@code scale = 1 / (255 std)}, {@code shift = -mean / std}.
      */
     Tensor gatherRows(ByteMatrix src, IntVector indices, int offset, float scale, float shift, Tensor out);
+
+    /**
+     * A hint ahead of a {@link #gatherRows}: asks the memory system for rows
+     * {@code src[indices[offset + b]]}, {@code b < rows}, so that gathering them later finds
+     * them in cache. Changes no value; a backend may do nothing.
+     */
+    void prefetchRows(ByteMatrix src, IntVector indices, int offset, int rows);
 }

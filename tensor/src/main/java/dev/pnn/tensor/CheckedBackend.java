@@ -310,18 +310,33 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
             throw new IndexOutOfBoundsException("gatherRows: indices[" + offset + ", " + ((long) offset + out.rows())
                     + ") for " + out.rows() + " output rows is outside the " + indices.size() + " indices");
         }
-        for (int b = 0; b < out.rows(); b++) {
-            int i = indices.get(offset + b);
-            if (i < 0 || i >= src.rows()) {
-                throw new IndexOutOfBoundsException("gatherRows: indices[" + (offset + b) + "] = " + i
-                        + " is outside [0, " + src.rows() + ") (src " + src.shape() + ")");
-            }
-        }
+        checkRowIndices("gatherRows", src, indices, offset, out.rows());
         if (Memory.overlaps(out.segment(), src.segment()) || Memory.overlaps(out.segment(), indices.segment())) {
             throw new AliasingException("gatherRows: out " + out.shape() + " overlaps src or indices");
         }
         gatherRowsImpl(src, indices, offset, scale, shift, out);
         return out;
+    }
+
+    @Override
+    public final void prefetchRows(ByteMatrix src, IntVector indices, int offset, int rows) {
+        if (rows < 0 || offset < 0 || offset > indices.size() - rows) {
+            throw new IndexOutOfBoundsException("prefetchRows: indices[" + offset + ", " + ((long) offset + rows)
+                    + ") is outside the " + indices.size() + " indices");
+        }
+        checkRowIndices("prefetchRows", src, indices, offset, rows);
+        prefetchRowsImpl(src, indices, offset, rows);
+    }
+
+    /** Each of {@code indices[offset .. offset + rows - 1]} names a row of {@code src}. */
+    private static void checkRowIndices(String op, ByteMatrix src, IntVector indices, int offset, int rows) {
+        for (int b = 0; b < rows; b++) {
+            int i = indices.get(offset + b);
+            if (i < 0 || i >= src.rows()) {
+                throw new IndexOutOfBoundsException(op + ": indices[" + (offset + b) + "] = " + i
+                        + " is outside [0, " + src.rows() + ") (src " + src.shape() + ")");
+            }
+        }
     }
 
     // ---- what an implementation provides: arguments already checked ----------------------------
@@ -391,6 +406,8 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     protected abstract void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
                                            Tensor out);
+
+    protected abstract void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows);
 
     // ---- checks ------------------------------------------------------------------------------
 

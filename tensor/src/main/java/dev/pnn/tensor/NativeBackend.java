@@ -265,4 +265,10 @@ public final class NativeBackend extends CheckedBackend {
         MemorySegment idx = indices.segment().asSlice((long) offset * Integer.BYTES, (long) out.rows() * Integer.BYTES);
         pnn_gather_rows_u8(out.segment(), src.segment(), idx, out.rows(), out.cols(), scale, shift);
     }
+
+    @Override
+    protected void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows) {
+        MemorySegment idx = indices.segment().asSlice((long) offset * Integer.BYTES, (long) rows * Integer.BYTES);
+        pnn_prefetch_rows_u8(src.segment(), idx, rows, src.cols());
+    }
 }

@@ -455,6 +455,11 @@ public final class ReferenceBackend extends CheckedBackend {
     }
 
     @Override
+    protected void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows) {
+        // the reference computes, it does not tune: nothing to ask for
+    }
+
+    @Override
     protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
                                   Tensor out) {
         MemorySegment pixels = src.segment();

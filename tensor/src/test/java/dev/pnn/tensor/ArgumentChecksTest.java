@@ -180,4 +180,18 @@ class ArgumentChecksTest {
         rejects(ShapeMismatchException.class, () -> b.gatherRows(src, IntVector.of(arena, 1, 2), 0, 1, 0, t(2, 5)),
                 null, "2x5", "10x4");
     }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void prefetchRejectsWhatGatherWouldAndAcceptsNoRows(Backend b) {
+        ByteMatrix src = ByteMatrix.allocate(arena, 10, 4);
+        IntVector bad = IntVector.of(arena, 3, 10);
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> b.prefetchRows(src, bad, 0, 2));
+        assertTrue(e.getMessage().contains("prefetchRows: indices[1] = 10 is outside [0, 10)"), e.getMessage());
+        e = assertThrows(IndexOutOfBoundsException.class, () -> b.prefetchRows(src, IntVector.of(arena, 1, 2, 3), 2, 2));
+        assertTrue(e.getMessage().contains("indices[2, 4) is outside the 3 indices"), e.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> b.prefetchRows(src, IntVector.of(arena, 1), 0, -1));
+        b.prefetchRows(src, IntVector.of(arena, 1, 2, 3), 3, 0);
+        b.prefetchRows(src, IntVector.of(arena, 9, 0, 3), 0, 3);
+    }
 }

@@ -23,10 +23,10 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)3L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)4L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 3
+     * #define PNN_KERNELS_ABI_VERSION 4
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
@@ -1163,6 +1163,68 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
                 traceDowncall("pnn_gather_rows_u8", out, src, indices, batch, cols, scale, shift);
             }
             mh$.invokeExact(out, src, indices, batch, cols, scale, shift);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_prefetch_rows_u8 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_prefetch_rows_u8");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * }
+     */
+    public static FunctionDescriptor pnn_prefetch_rows_u8$descriptor() {
+        return pnn_prefetch_rows_u8.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * }
+     */
+    public static MethodHandle pnn_prefetch_rows_u8$handle() {
+        return pnn_prefetch_rows_u8.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * }
+     */
+    public static MemorySegment pnn_prefetch_rows_u8$address() {
+        return pnn_prefetch_rows_u8.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * }
+     */
+    public static void pnn_prefetch_rows_u8(MemorySegment src, MemorySegment indices, int batch, int cols) {
+        var mh$ = pnn_prefetch_rows_u8.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_prefetch_rows_u8", src, indices, batch, cols);
+            }
+            mh$.invokeExact(src, indices, batch, cols);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

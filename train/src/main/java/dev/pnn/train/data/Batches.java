@@ -148,6 +148,8 @@ public final class Batches implements AutoCloseable {
     /**
      * Gathers rows {@code from .. from + rows.rows() - 1} of the batch {@link #nextUnfilled}
      * returned last into {@code rows} (those rows of its images, or a tensor of their shape).
+     * Asks for the same rows of the next batch on the way
+     * ({@link dev.pnn.tensor.Backend#prefetchRows}), so that they come from cache a step later.
      * Threads may fill disjoint rows of the same batch at once, when they were handed the batch
      * after {@code nextUnfilled} returned (by a thread start, a lock, a volatile write).
      *
@@ -166,8 +168,13 @@ public final class Batches implements AutoCloseable {
                     + " features");
         }
         if (data.isImages()) {
-            backend.gatherRows(data.images(), order, unfilledStart + from, normalization.scale(),
-                    normalization.shift(), rows);
+            int at = unfilledStart + from;
+            backend.gatherRows(data.images(), order, at, normalization.scale(), normalization.shift(), rows);
+            // the same rows of the next batch, asked for a step ahead (by the thread that will gather them)
+            int ahead = Math.min(rows.rows(), data.size() - (at + b.rows()));
+            if (ahead > 0) {
+                backend.prefetchRows(data.images(), order, at + b.rows(), ahead);
+            }
         }
     }
 
