@@ -14,6 +14,11 @@ DATA_DIR := data/mnist
 PNN_JAR  := train/cli/target/pnn.jar
 BENCH_JAR := bench/target/benchmarks.jar
 ARGS ?=
+# JVM options of pnn's commands (make train, make pnn). A training run spends its time in native
+# code; the JIT's optimizing tier (C2) would spend about a second compiling the Java around it,
+# on the cores the training threads use. Its first tier alone trains the default 10 epochs in
+# less time (BENCHMARKS.md, "Warm-up"). PNN_JAVA_OPTS= runs with the JVM's defaults.
+PNN_JAVA_OPTS ?= -XX:TieredStopAtLevel=1
 
 # ---- JDK ------------------------------------------------------------------------------------
 # Major version of the JDK at $1, or 0 when $1 is not a JDK (no javac).
@@ -135,11 +140,11 @@ data:
 # The main job: pnn train, whose --data defaults to data/mnist (ARGS may name another folder).
 train: deps data jdk native
 	$(MVN) -q -DskipTests -pl train/cli -am package
-	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) train $(ARGS)
+	"$(JDK)/bin/java" $(PNN_JAVA_OPTS) --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) train $(ARGS)
 
 pnn: jdk native
 	$(MVN) -q -DskipTests -pl train/cli -am package
-	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) $(ARGS)
+	"$(JDK)/bin/java" $(PNN_JAVA_OPTS) --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) $(ARGS)
 
 # The example application (train/example): built against the installed artifacts, run on the
 # module path and on the class path.
