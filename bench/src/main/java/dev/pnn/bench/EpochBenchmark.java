@@ -98,7 +98,8 @@ public final class EpochBenchmark implements Callable<Integer> {
     int epochs;
 
     @Option(names = "--warmup", paramLabel = "N",
-            defaultValue = "4", description = "rounds dropped first  [default: ${DEFAULT-VALUE}]")
+            defaultValue = "6", description = "rounds dropped first (the JIT's second tier takes about "
+                    + "five epochs to compile a two-shard step)  [default: ${DEFAULT-VALUE}]")
     int warmup;
 
     @Option(names = "--json", paramLabel = "FILE", description = "write the results to this file")
@@ -119,6 +120,14 @@ public final class EpochBenchmark implements Callable<Integer> {
     @Option(names = "--peer-script", paramLabel = "FILE",
             defaultValue = "bench/epoch_peer.py", description = "[default: ${DEFAULT-VALUE}]")
     Path peerScript;
+
+    /**
+     * A pause before each phase of a round that follows threaded BLAS work: OpenBLAS's idle
+     * threads spin for about 0.1 s (2^28 cycles) before they sleep, OpenMP's for a while too, so
+     * a phase started at once would share its cores with the previous phase's spinning threads
+     * (ours or the peer's).
+     */
+    static final long SETTLE_MILLIS = 250;
 
     /** 2048^3 products per round for the FLOP limit; the fastest counts. */
     private static final int PEAK_REPEATS = 3;
@@ -199,6 +208,7 @@ public final class EpochBenchmark implements Callable<Integer> {
                     }
                     double bound = products.epoch(backend);
                     backend.setThreads(trainingBlasThreads);
+                    settle();
                     double peerEpoch = p == null ? Double.NaN : p.epoch();
                     boolean measured = stats.epoch() > warmup;
                     if (measured) {
@@ -214,6 +224,7 @@ public final class EpochBenchmark implements Callable<Integer> {
                             measured ? String.valueOf(stats.epoch() - warmup) : "warm", epoch, bound,
                             epochFlops / (gflops * 1e9),
                             p == null ? "" : String.format(Locale.ROOT, "%.3f", peerEpoch));
+                    settle(); // before the next epoch
                 }
             };
             try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, config.seed())) {
@@ -402,6 +413,15 @@ public final class EpochBenchmark implements Callable<Integer> {
             } catch (IOException | InterruptedException e) {
                 process.destroy();
             }
+        }
+    }
+
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted between the phases of a round", e);
         }
     }
 
