@@ -303,7 +303,8 @@ static inline void prefetch_row(const uint8_t* row, int cols) {
 
 PNN_VECTOR
 void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
-                        int batch, int cols, float scale, float shift) {
+                        int offset, int batch, int cols, float scale, float shift) {
+    indices += offset;
     for (int b = 0; b < batch && b < GATHER_PREFETCH_AHEAD; b++) {
         prefetch_row(src + (size_t)indices[b] * (size_t)cols, cols);
     }
@@ -317,7 +318,8 @@ void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
     }
 }
 
-void pnn_prefetch_rows_u8(const uint8_t* src, const int32_t* indices, int batch, int cols) {
+void pnn_prefetch_rows_u8(const uint8_t* src, const int32_t* indices, int offset, int batch, int cols) {
+    indices += offset;
     /* into the outer caches: the rows are used a step later, after the step's products have
      * streamed their weights through the inner ones */
     for (int b = 0; b < batch; b++) {

@@ -262,13 +262,13 @@ public final class NativeBackend extends CheckedBackend {
     @Override
     protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
                                   Tensor out) {
-        MemorySegment idx = indices.segment().asSlice((long) offset * Integer.BYTES, (long) out.rows() * Integer.BYTES);
-        pnn_gather_rows_u8(out.segment(), src.segment(), idx, out.rows(), out.cols(), scale, shift);
+        // the offset goes to C as it is: a slice of the indices would be an object a step
+        pnn_gather_rows_u8(out.segment(), src.segment(), indices.segment(), offset, out.rows(), out.cols(), scale,
+                shift);
     }
 
     @Override
     protected void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows) {
-        MemorySegment idx = indices.segment().asSlice((long) offset * Integer.BYTES, (long) rows * Integer.BYTES);
-        pnn_prefetch_rows_u8(src.segment(), idx, rows, src.cols());
+        pnn_prefetch_rows_u8(src.segment(), indices.segment(), offset, rows, src.cols());
     }
 }

@@ -23,10 +23,10 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)4L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)5L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 4
+     * #define PNN_KERNELS_ABI_VERSION 5
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
@@ -1112,6 +1112,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
             pnn_kernels_h.C_POINTER,
             pnn_kernels_h.C_INT,
             pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
             pnn_kernels_h.C_FLOAT,
             pnn_kernels_h.C_FLOAT
         );
@@ -1124,7 +1125,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
      * }
      */
     public static FunctionDescriptor pnn_gather_rows_u8$descriptor() {
@@ -1134,7 +1135,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
      * }
      */
     public static MethodHandle pnn_gather_rows_u8$handle() {
@@ -1144,7 +1145,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
      * }
      */
     public static MemorySegment pnn_gather_rows_u8$address() {
@@ -1153,16 +1154,16 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
      * }
      */
-    public static void pnn_gather_rows_u8(MemorySegment out, MemorySegment src, MemorySegment indices, int batch, int cols, float scale, float shift) {
+    public static void pnn_gather_rows_u8(MemorySegment out, MemorySegment src, MemorySegment indices, int offset, int batch, int cols, float scale, float shift) {
         var mh$ = pnn_gather_rows_u8.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("pnn_gather_rows_u8", out, src, indices, batch, cols, scale, shift);
+                traceDowncall("pnn_gather_rows_u8", out, src, indices, offset, batch, cols, scale, shift);
             }
-            mh$.invokeExact(out, src, indices, batch, cols, scale, shift);
+            mh$.invokeExact(out, src, indices, offset, batch, cols, scale, shift);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1175,6 +1176,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
             pnn_kernels_h.C_POINTER,
             pnn_kernels_h.C_POINTER,
             pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
             pnn_kernels_h.C_INT
         );
 
@@ -1186,7 +1188,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
      * }
      */
     public static FunctionDescriptor pnn_prefetch_rows_u8$descriptor() {
@@ -1196,7 +1198,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
      * }
      */
     public static MethodHandle pnn_prefetch_rows_u8$handle() {
@@ -1206,7 +1208,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
      * }
      */
     public static MemorySegment pnn_prefetch_rows_u8$address() {
@@ -1215,16 +1217,16 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
      * }
      */
-    public static void pnn_prefetch_rows_u8(MemorySegment src, MemorySegment indices, int batch, int cols) {
+    public static void pnn_prefetch_rows_u8(MemorySegment src, MemorySegment indices, int offset, int batch, int cols) {
         var mh$ = pnn_prefetch_rows_u8.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("pnn_prefetch_rows_u8", src, indices, batch, cols);
+                traceDowncall("pnn_prefetch_rows_u8", src, indices, offset, batch, cols);
             }
-            mh$.invokeExact(src, indices, batch, cols);
+            mh$.invokeExact(src, indices, offset, batch, cols);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.Tensor;
+import dev.pnn.train.MnistFixture;
 import dev.pnn.train.TestData;
+import dev.pnn.train.data.Batches;
+import dev.pnn.train.data.Mnist;
+import dev.pnn.train.data.Normalization;
 import dev.pnn.train.exec.Network;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Loss;
@@ -58,6 +62,43 @@ class SteadyStateAllocationTest {
                 assertTrue(fewest >= 0);
                 assertEquals(0, fewest / 200, optimizer + ": " + fewest + " bytes in 200 steps");
             }
+        }
+    }
+
+    /**
+     * The loop of {@link Trainer#fit} over real batches: each of two shards gathers its own rows
+     * and asks for the next batch's, the labels are copied, the batch order is reshuffled every
+     * epoch. Counted on the calling thread, which runs the first shard.
+     */
+    @Test
+    void aWarmShardedStepOverGatheredBatchesAllocatesNothingOnTheHeap() {
+        NativeBackend backend = NativeBackend.instance();
+        Mnist mnist = MnistFixture.shared();
+        try (Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 1);
+             TrainingStep step = new TrainingStep(net, Loss.nll(), Sgd.momentum(0.9), 2);
+             Batches batches = new Batches(mnist.train(), 64, Normalization.MNIST, backend, 1, true)) {
+            TrainingStep.Fill fill = batches::fill;
+            int[] epoch = {0};
+            Runnable oneStep = () -> {
+                if (!batches.hasNext()) {
+                    batches.startEpoch(++epoch[0]);
+                }
+                Batches.Batch b = batches.nextUnfilled();
+                step.run(b.images(), b.labels(), 1e-3f, fill);
+            };
+            batches.startEpoch(0);
+            for (int i = 0; i < 2000; i++) {
+                oneStep.run();
+            }
+            long fewest = Long.MAX_VALUE;
+            for (int window = 0; window < 5; window++) {
+                long before = THREADS.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 200; i++) {
+                    oneStep.run();
+                }
+                fewest = Math.min(fewest, THREADS.getCurrentThreadAllocatedBytes() - before);
+            }
+            assertEquals(0, fewest / 200, fewest + " bytes in 200 steps");
         }
     }
 }
