@@ -150,9 +150,9 @@ void pnn_gather_rows_u8(float* out,             /* (batch, cols) */
                         const int32_t* indices, /* (offset + batch), those used in [0, src_rows) */
                         int offset, int batch, int cols, float scale, float shift);
 
-/* A hint ahead of a gather: asks the memory system for rows src[indices[offset + b]], b < batch, so that
- * a gather of them later finds them in cache instead of memory (the rows of a shuffled batch are
- * scattered over the dataset). Reads and writes nothing. */
+/* A hint ahead of a gather: asks the memory system for rows src[indices[offset + b]], b < batch,
+ * so that a gather of them later finds them in cache instead of memory (the rows of a shuffled
+ * batch are scattered over the dataset). Reads and writes nothing. */
 void pnn_prefetch_rows_u8(const uint8_t* src,     /* (src_rows, cols) */
                           const int32_t* indices, /* (offset + batch), those used in [0, src_rows) */
                           int offset, int batch, int cols);

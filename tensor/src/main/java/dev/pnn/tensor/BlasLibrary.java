@@ -245,7 +245,8 @@ public final class BlasLibrary {
         String warning = provider == Provider.BLIS && kernelSet.equals("generic")
                 ? "; BLIS did not recognise this processor and runs its slow portable kernels: choose a kernel set "
                 + "with BLIS_ARCH_TYPE (0 skx, 3 haswell, 6 zen3 in BLIS 0.9)"
-                : provider == Provider.OPENBLAS ? openBlasHint(kernelSet, CpuFlags.get(), System.getenv(CORETYPE)) : "";
+                : provider == Provider.OPENBLAS ? openBlasHint(kernelSet, CpuFlags.get(), System.getenv(CORETYPE))
+                : "";
         return provider.label() + " (" + detail + warning + ")";
     }
 

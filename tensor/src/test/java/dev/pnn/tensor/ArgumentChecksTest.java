@@ -186,9 +186,11 @@ class ArgumentChecksTest {
     void prefetchRejectsWhatGatherWouldAndAcceptsNoRows(Backend b) {
         ByteMatrix src = ByteMatrix.allocate(arena, 10, 4);
         IntVector bad = IntVector.of(arena, 3, 10);
-        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> b.prefetchRows(src, bad, 0, 2));
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                () -> b.prefetchRows(src, bad, 0, 2));
         assertTrue(e.getMessage().contains("prefetchRows: indices[1] = 10 is outside [0, 10)"), e.getMessage());
-        e = assertThrows(IndexOutOfBoundsException.class, () -> b.prefetchRows(src, IntVector.of(arena, 1, 2, 3), 2, 2));
+        e = assertThrows(IndexOutOfBoundsException.class,
+                () -> b.prefetchRows(src, IntVector.of(arena, 1, 2, 3), 2, 2));
         assertTrue(e.getMessage().contains("indices[2, 4) is outside the 3 indices"), e.getMessage());
         assertThrows(IndexOutOfBoundsException.class, () -> b.prefetchRows(src, IntVector.of(arena, 1), 0, -1));
         b.prefetchRows(src, IntVector.of(arena, 1, 2, 3), 3, 0);

@@ -38,7 +38,7 @@ public final class Batches implements AutoCloseable {
     /** One row of a table, on its way into a batch. */
     private final float[] row;
     private int next;
-    /** The batch {@link #nextUnfilled} returned last (until the order changes), and its first position in the order. */
+    /** The batch {@link #nextUnfilled} returned last (until the order changes), and its first place in the order. */
     private Batch unfilled;
     private int unfilledStart;
 
