@@ -17,8 +17,9 @@ import java.util.Map;
  * each layer's parameters in the order it declares them, row-major.
  *
  * <p>This object owns the buffer: it allocates it in an arena of its own and frees it on
- * {@link #close()}. Any number of {@link Workspace}s may read it at once; whoever updates it
- * (an optimizer step) must not run while they do.
+ * {@link #close()}; or it is a view of a buffer someone else owns ({@link #over}). Any number
+ * of {@link Workspace}s may read it at once; whoever updates it (an optimizer step) must not
+ * run while they do.
  */
 public final class Parameters implements AutoCloseable {
 
@@ -42,6 +43,30 @@ public final class Parameters implements AutoCloseable {
         }
         this.views = layout.carve(flat, model.layers().size());
         this.byName = layout.byName(views);
+    }
+
+    private Parameters(Model model, Tensor flat) {
+        this.model = model;
+        this.layout = new Layout(model);
+        if (flat.size() != layout.count()) {
+            throw new IllegalArgumentException("model " + model.widths() + " has " + layout.count()
+                    + " parameters, the buffer holds " + flat.size());
+        }
+        this.arena = null;
+        this.flat = flat.view(0, layout.flatShape());
+        this.views = layout.carve(this.flat, model.layers().size());
+        this.byName = layout.byName(views);
+    }
+
+    /**
+     * The parameters of {@code model} in {@code flat}, which the caller owns: for a model made of
+     * the last layers of another, its parameters are the end of the other's buffer (the layout
+     * is layer by layer). {@link #close()} frees nothing.
+     *
+     * @throws IllegalArgumentException when {@code flat} does not hold as many values as the model has parameters
+     */
+    public static Parameters over(Model model, Tensor flat) {
+        return new Parameters(model, flat);
     }
 
     /** Parameters for {@code model}, every value zero (set them through {@link #flat()} or {@link #get}). */
@@ -125,10 +150,12 @@ public final class Parameters implements AutoCloseable {
         return layout;
     }
 
-    /** Frees the buffer; every view becomes unusable. */
+    /** Frees the buffer (when this object allocated it); every view becomes unusable. */
     @Override
     public void close() {
-        arena.close();
+        if (arena != null) {
+            arena.close();
+        }
     }
 
     @Override
