@@ -21,11 +21,16 @@ interface Elementwise extends Layer {
         return input;
     }
 
+    /** The output, and a pullback kept on the context from pass to pass (none is allocated once warm). */
     @Override
     default Vjp forward(LayerContext ctx, Tensor x) {
         Tensor y = apply(ctx.backend(), x, ctx.output());
-        return new Vjp(y, dy -> ctx.needsInputGradient() ? applyBackward(ctx.backend(), y, dy, ctx.inputGradient())
-                : null);
+        if (ctx.kept() instanceof ElementwisePullback kept && kept.layer == this && kept.vjp.output() == y) {
+            return kept.vjp;
+        }
+        ElementwisePullback p = new ElementwisePullback(this, ctx, y);
+        ctx.keep(p);
+        return p.vjp;
     }
 
     @Override
@@ -37,5 +42,24 @@ interface Elementwise extends Layer {
     static <L extends Elementwise> L fromSpec(LayerSpec spec, L layer) {
         spec.requireArguments();
         return layer;
+    }
+}
+
+/** {@code dinp = f'(x) dout} from the output of the pass it was made for. */
+final class ElementwisePullback implements Pullback {
+    final Elementwise layer;
+    final LayerContext ctx;
+    final Vjp vjp;
+
+    ElementwisePullback(Elementwise layer, LayerContext ctx, Tensor y) {
+        this.layer = layer;
+        this.ctx = ctx;
+        this.vjp = new Vjp(y, this);
+    }
+
+    @Override
+    public Tensor apply(Tensor dy) {
+        return ctx.needsInputGradient() ? layer.applyBackward(ctx.backend(), vjp.output(), dy, ctx.inputGradient())
+                : null;
     }
 }
