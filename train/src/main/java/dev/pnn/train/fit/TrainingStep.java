@@ -30,10 +30,12 @@ import java.util.function.IntConsumer;
  * workspace of its own over the shared parameters, with its loss gradient weighted by its share
  * of the batch's rows. Then the same team sums the gradients into the first workspace's, in
  * shard order, and applies the optimizer's update, each member over its own range of the
- * parameters. Sum and
- * update are element-wise, so a given number of shards gives the same bits on every run. Each
- * shard draws its own dropout masks. The backend's BLAS threads are per call: give each shard
- * one ({@code NativeBackend.setThreads(1)}) when there are as many shards as cores.
+ * parameters. Sum and update are element-wise, so a given number of shards gives the same bits
+ * on every run. Each shard draws its own dropout masks. A model whose first layer is a
+ * {@code Linear} with at least 32 inputs a shard is split differently: that layer by its inputs,
+ * the rest by rows ({@link FirstLayerSplit}), so that its weights, most of an MLP's, never travel
+ * between cores. The backend's BLAS threads are per call: give each shard one
+ * ({@code NativeBackend.setThreads(1)}) when there are as many shards as cores.
  */
 public final class TrainingStep implements AutoCloseable {
 
@@ -56,7 +58,10 @@ public final class TrainingStep implements AutoCloseable {
     private final OptimizerState state;
     private final Workspace workspace;
     private final Workspace[] others;
+    private final int shardCount;
     private final WorkerTeam team;
+    /** How the shards split a model whose first layer is a wide Linear; null: they split the batch. */
+    private final FirstLayerSplit split;
     private final Arena arena;
     private final Tensor[] shardOutputs;
     private final double[] shardLosses;
@@ -111,7 +116,9 @@ public final class TrainingStep implements AutoCloseable {
         this.optimizer = optimizer;
         this.state = new OptimizerState(optimizer, net.parameters().flat());
         this.workspace = net.newWorkspace();
-        this.others = new Workspace[shards - 1];
+        this.shardCount = shards;
+        boolean splitFirstLayer = FirstLayerSplit.appliesTo(net.model(), loss, shards);
+        this.others = new Workspace[splitFirstLayer ? 0 : shards - 1];
         for (int k = 0; k < others.length; k++) {
             others[k] = net.newWorkspace();
         }
@@ -124,11 +131,12 @@ public final class TrainingStep implements AutoCloseable {
         this.slicedLabels = new IntVector[shards];
         this.arena = shards == 1 ? null : Arena.ofShared();
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
+        this.split = splitFirstLayer ? new FirstLayerSplit(net, loss, optimizer, state, workspace, team) : null;
         // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count,
         // over as many members as there are parameters at most (each range at least one)
         Tensor params = net.parameters().flat();
         int count = Math.toIntExact(params.size());
-        int ranges = shards == 1 ? 0 : Math.min(shards, count);
+        int ranges = shards == 1 || split != null ? 0 : Math.min(shards, count);
         this.paramRanges = new Tensor[ranges];
         this.gradientRanges = new Tensor[ranges][shards];
         this.bufferRanges = new Tensor[ranges][state.bufferCount()];
@@ -192,7 +200,7 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     private int shardsFor(int rows) {
-        return Math.min(others.length + 1, rows);
+        return Math.min(shardCount, rows);
     }
 
     /** Every shard's forward and backward; the mean loss over the batch. */
@@ -206,16 +214,20 @@ public final class TrainingStep implements AutoCloseable {
             output = shardOutputs[0];
             return loss;
         }
-        batchInputs = inputs;
-        batchLabels = labels;
-        batchFill = fill;
         batchShards = shards;
-        try {
-            team.run(shardTask);
-        } finally {
-            batchInputs = null;
-            batchLabels = null;
-            batchFill = null;
+        if (split != null) {
+            split.forwardBackward(inputs, labels, shards, fill, seed, shardOutputs, shardLosses);
+        } else {
+            batchInputs = inputs;
+            batchLabels = labels;
+            batchFill = fill;
+            try {
+                team.run(shardTask);
+            } finally {
+                batchInputs = null;
+                batchLabels = null;
+                batchFill = null;
+            }
         }
         Tensor firstOutput = shardOutputs[0];
         if (outputs == null || outputs.rows() < rows || outputs.cols() != firstOutput.cols()) {
@@ -274,6 +286,10 @@ public final class TrainingStep implements AutoCloseable {
      * Follows {@link #forwardBackward}, whose shard count it sums over.
      */
     private void reduce(long step, float lr) {
+        if (split != null) {
+            split.reduce(step, lr);
+            return;
+        }
         updateStep = step;
         updateLr = lr;
         team.run(reduceTask);
@@ -345,6 +361,9 @@ public final class TrainingStep implements AutoCloseable {
     public void close() {
         if (team != null) {
             team.close();
+        }
+        if (split != null) {
+            split.close();
         }
         try (state; workspace) {
             output = null;

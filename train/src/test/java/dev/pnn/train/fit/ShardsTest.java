@@ -39,7 +39,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A batch split over threads: the same loss, gradient and output as the whole batch, and the same bits every run. */
+/**
+ * A batch split over threads, by its rows or (an MLP's first layer) by the inputs: the same loss,
+ * gradient and output as the whole batch, and the same bits every run.
+ */
 class ShardsTest {
 
     private final NativeBackend backend = NativeBackend.instance();
@@ -65,6 +68,19 @@ class ShardsTest {
         return new Model(Shape.of(12, 12, 1), layers);
     }
 
+    /**
+     * An MLP over the same 144 inputs: with up to 4 shards its first layer is split by its inputs
+     * ({@link FirstLayerSplit}), with more the batch is split.
+     */
+    private static Model mlp(boolean dropout) {
+        List<Layer> layers = new ArrayList<>(List.of(new Linear(144, 32), new ReLU()));
+        if (dropout) {
+            layers.add(new Dropout(0.5));
+        }
+        layers.addAll(List.of(new Linear(32, 16), new ReLU(), new Linear(16, 10), new LogSoftMax()));
+        return new Model(144, layers);
+    }
+
     private Tensor inputs(int rows, long seed) {
         return TestData.uniform(arena, rows, 144, -1, 1, seed);
     }
@@ -75,29 +91,32 @@ class ShardsTest {
 
     @Test
     void shardedGradientLossAndOutputAreTheWholeBatchs() {
-        for (int shards : new int[] {2, 3, 8}) {
-            int rows = 7; // shards of 2, 2, 3 rows; with 8 shards, 7 of one row each
-            try (Network net = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 3);
-                 TrainingStep whole = new TrainingStep(net, Loss.nll(), Adam.defaults());
-                 TrainingStep split = new TrainingStep(net, Loss.nll(), Adam.defaults(), shards)) {
-                Tensor x = inputs(rows, 5);
-                IntVector y = labels(rows);
-                double wholeLoss = whole.gradients(x, y);
-                double splitLoss = split.gradients(x, y);
-                assertEquals(wholeLoss, splitLoss, 1e-6 * Math.abs(wholeLoss), shards + " shards: loss");
-                Tensor g = whole.workspace().gradients();
-                // float sums in another order: a few roundings of the largest gradient
-                Comparison.assertClose(shards + " shards: gradient", split.workspace().gradients(), g,
-                        Comparison.Bound.relativeToMax(1e-5, g));
-                assertEquals(Shape.of(rows, 10), split.output().shape());
-                Comparison.assertClose(shards + " shards: output", split.output(), whole.output(),
-                        Comparison.Bound.relativeToMax(1e-6, whole.output()));
+        for (Model model : List.of(cnn(false), mlp(false))) {
+            for (int shards : new int[] {2, 3, 8}) {
+                int rows = 7; // shards of 2, 2, 3 rows; with 8 shards, 7 of one row each
+                try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, 3);
+                     TrainingStep whole = new TrainingStep(net, Loss.nll(), Adam.defaults());
+                     TrainingStep split = new TrainingStep(net, Loss.nll(), Adam.defaults(), shards)) {
+                    Tensor x = inputs(rows, 5);
+                    IntVector y = labels(rows);
+                    double wholeLoss = whole.gradients(x, y);
+                    double splitLoss = split.gradients(x, y);
+                    assertEquals(wholeLoss, splitLoss, 1e-6 * Math.abs(wholeLoss), model.widths() + ", " + shards
+                            + " shards: loss");
+                    Tensor g = whole.workspace().gradients();
+                    // float sums in another order: a few roundings of the largest gradient
+                    Comparison.assertClose(shards + " shards: gradient", split.workspace().gradients(), g,
+                            Comparison.Bound.relativeToMax(1e-5, g));
+                    assertEquals(Shape.of(rows, 10), split.output().shape());
+                    Comparison.assertClose(shards + " shards: output", split.output(), whole.output(),
+                            Comparison.Bound.relativeToMax(1e-6, whole.output()));
+                }
             }
         }
     }
 
-    private float[] train(int shards, int steps) {
-        try (Network net = Network.create(cnn(true), backend, Init.PYTORCH_DEFAULT, 9);
+    private float[] train(Model model, int shards, int steps) {
+        try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, 9);
              TrainingStep step = new TrainingStep(net, Loss.nll(), Adam.defaults(), shards).seed(9)) {
             for (int s = 0; s < steps; s++) {
                 step.run(inputs(16, 100 + s), labels(16), 1e-3f);
@@ -108,11 +127,13 @@ class ShardsTest {
 
     @Test
     void theSameShardsGiveTheSameBits() {
-        float[] a = train(2, 4);
-        float[] b = train(2, 4);
-        assertArrayEquals(a, b, "two runs with 2 shards");
-        // the dropout masks (and the order of the sums) depend on the shards
-        assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(train(1, 4)));
+        for (Model model : List.of(cnn(true), mlp(true))) {
+            float[] a = train(model, 2, 4);
+            float[] b = train(model, 2, 4);
+            assertArrayEquals(a, b, "two runs with 2 shards");
+            // the dropout masks (and the order of the sums) depend on the shards
+            assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(train(model, 1, 4)));
+        }
     }
 
     /**
@@ -156,20 +177,22 @@ class ShardsTest {
     void theUpdateSplitByRangesHasTheBitsOfOneWholeUpdate() {
         for (Optimizer optimizer : List.of(Sgd.plain(), Sgd.momentum(0.9).withWeightDecay(5e-4), Adam.defaults())) {
             for (int shards : new int[] {2, 3}) {
-                try (Network split = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 4);
-                     Network whole = Network.create(cnn(false), backend, Init.PYTORCH_DEFAULT, 4);
-                     TrainingStep a = new TrainingStep(split, Loss.nll(), optimizer, shards);
-                     TrainingStep b = new TrainingStep(whole, Loss.nll(), optimizer, shards)) {
-                    for (int s = 0; s < 3; s++) {
-                        Tensor x = inputs(13, 40 + s);
-                        a.run(x, labels(13), 0.01f);
-                        b.gradients(x, labels(13));
-                        optimizer.step(backend, whole.parameters().flat(), b.workspace().gradients(),
-                                b.optimizerState(), 0.01f);
+                for (Model model : List.of(cnn(false), mlp(false))) {
+                    try (Network split = Network.create(model, backend, Init.PYTORCH_DEFAULT, 4);
+                         Network whole = Network.create(model, backend, Init.PYTORCH_DEFAULT, 4);
+                         TrainingStep a = new TrainingStep(split, Loss.nll(), optimizer, shards);
+                         TrainingStep b = new TrainingStep(whole, Loss.nll(), optimizer, shards)) {
+                        for (int s = 0; s < 3; s++) {
+                            Tensor x = inputs(13, 40 + s);
+                            a.run(x, labels(13), 0.01f);
+                            b.gradients(x, labels(13));
+                            optimizer.step(backend, whole.parameters().flat(), b.workspace().gradients(),
+                                    b.optimizerState(), 0.01f);
+                        }
+                        assertArrayEquals(whole.parameters().flat().toArray(), split.parameters().flat().toArray(),
+                                optimizer + ", " + shards + " shards, " + model.widths());
+                        assertEquals(3, a.optimizerState().steps());
                     }
-                    assertArrayEquals(whole.parameters().flat().toArray(), split.parameters().flat().toArray(),
-                            optimizer + ", " + shards + " shards");
-                    assertEquals(3, a.optimizerState().steps());
                 }
             }
         }

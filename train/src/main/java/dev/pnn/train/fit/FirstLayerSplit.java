@@ -1,0 +1,355 @@
+package dev.pnn.train.fit;
+
+import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.IntVector;
+import dev.pnn.tensor.Shape;
+import dev.pnn.tensor.Tensor;
+import dev.pnn.tensor.WorkerTeam;
+import dev.pnn.train.exec.Network;
+import dev.pnn.train.exec.Parameters;
+import dev.pnn.train.exec.Workspace;
+import dev.pnn.train.model.Fusions;
+import dev.pnn.train.model.Layer;
+import dev.pnn.train.model.Linear;
+import dev.pnn.train.model.Loss;
+import dev.pnn.train.model.Model;
+import dev.pnn.train.optim.Optimizer;
+import dev.pnn.train.optim.OptimizerState;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * How {@link TrainingStep} runs a model whose first layer is a wide {@link Linear} on several
+ * threads: that layer split by its inputs, the rest of the network by the batch's rows.
+ *
+ * <p>Splitting the whole batch makes every thread read all of the first layer's weights, and
+ * each update of a part of them then travels to the other cores, with its gradients: for the MNIST
+ * MLP that is most of a step's traffic between cores. Here member {@code k} of the team owns the
+ * input features {@code F_k} (a range of whole 64-byte lines of each row) and the same rows of
+ * the first layer's weight: it copies those columns of the batch, multiplies them by its rows of
+ * the weight for all the batch's rows (a partial sum of the layer's output), computes its rows of
+ * the weight's gradient from the output gradient of every shard, and updates them. The partial
+ * sums are added in member order into each shard's rows, the bias added, and the rest of the
+ * network (a model of the remaining layers over the end of the same parameter buffer) runs per
+ * shard in a workspace of its own, as shards do. Its gradients are summed by ranges into the
+ * step's workspace, in shard order. A given number of threads gives the same bits on every run.
+ */
+final class FirstLayerSplit implements AutoCloseable {
+
+    /** Floats in a 64-byte line: the unit of the feature ranges. */
+    private static final int LINE = 16;
+
+    private final Backend backend;
+    private final WorkerTeam team;
+    private final int members;
+    private final int in;
+    private final int out;
+    private final Optimizer optimizer;
+    private final OptimizerState state;
+    private final Fusions.Objective tailObjective;
+    private final Parameters tailParameters;
+    private final Network tailNet;
+    private final Workspace[] tailWorkspaces;
+    private final Arena arena = Arena.ofShared();
+    /** Feature k's first column is {@code columns[k]}; {@code columns[members] == in}. */
+    private final int[] columns;
+    private final Tensor bias;
+    private final Tensor biasGradient;
+    /** Per member: its rows of the weight, of the weight's gradient, and its ranges of everything for the update. */
+    private final Tensor[] weightRows;
+    private final Tensor[] weightGradientRows;
+    private final Range[] headRanges;
+    private final Range[] tailRanges;
+    private final Range biasRange; // member 0's
+    /** Per member and shard: its range of that shard's tail gradient. */
+    private final Tensor[][] tailGradientRanges;
+    private final IntConsumer fillTask = this::fillRows;
+    private final IntConsumer partialTask = this::partial;
+    private final IntConsumer shardTask = this::shard;
+    private final IntConsumer reduceTask = this::reduceMember;
+
+    // buffers for the largest batch so far, and their views for the current number of rows
+    private int capacity;
+    private Tensor[] columnBlocks;  // per member: capacity x |F_k|
+    private Tensor[] partials;      // per member: capacity x out
+    private Tensor[] tailInputs;    // per shard: capacity x out (its rows only are used)
+    private int viewRows = -1;
+    private int viewShards;
+    private Tensor viewInputs;
+    private Tensor[] memberColumns;    // columnBlocks[k] as rows x |F_k|
+    private Tensor[] memberPartials;   // partials[k] as rows x out
+    private Tensor[][] partialRows;    // [member][shard]: that member's partial, that shard's rows
+    private Tensor[][] columnRows;     // [member][shard]: that member's columns, that shard's rows
+    private Tensor[] shardInputRows;   // [shard]: the batch's rows of that shard
+    private Tensor[] shardTailInputs;  // [shard]: rows_k x out
+    private IntVector[] shardLabelRows;
+    private IntVector viewLabels;
+
+    // the step being run, for the members
+    private Tensor inputs;
+    private TrainingStep.Fill fill;
+    private int shards;
+    private long seed;
+    private Tensor[] outputs;
+    private double[] losses;
+    private final Tensor[] inputGradients;
+    private long updateStep;
+    private float updateLr;
+
+    /** Whether {@code net}'s model is one this split is for: a first Linear with at least two lines of inputs a member. */
+    static boolean appliesTo(Model model, Loss loss, int members) {
+        List<Layer> layers = model.layers();
+        return members > 1 && layers.size() >= 2 && layers.get(0) instanceof Linear first
+                && first.in() >= 2 * LINE * members
+                && Fusions.objective(tail(model), loss).layers() >= 1;
+    }
+
+    private static Model tail(Model model) {
+        Linear first = (Linear) model.layers().getFirst();
+        return new Model(first.out(), model.layers().subList(1, model.layers().size()));
+    }
+
+    FirstLayerSplit(Network net, Loss loss, Optimizer optimizer, OptimizerState state, Workspace workspace,
+                    WorkerTeam team) {
+        this.backend = net.backend();
+        this.team = team;
+        this.members = team.size();
+        this.optimizer = optimizer;
+        this.state = state;
+        Model model = net.model();
+        Linear first = (Linear) model.layers().getFirst();
+        this.in = first.in();
+        this.out = first.out();
+        Model tail = tail(model);
+        this.tailObjective = Fusions.objective(tail, loss);
+        Tensor params = net.parameters().flat();
+        Tensor gradients = workspace.gradients();
+        int head = Math.multiplyExact(in, out) + out;
+        int total = Math.toIntExact(params.size());
+        int tailCount = total - head;
+        this.tailParameters = Parameters.over(tail, params.view(head, new Shape(tailCount)));
+        this.tailNet = Network.over(tailParameters, backend);
+        this.tailWorkspaces = new Workspace[members];
+        for (int k = 0; k < members; k++) {
+            tailWorkspaces[k] = tailNet.newWorkspace();
+        }
+        this.columns = new int[members + 1];
+        for (int k = 0; k <= members; k++) {
+            columns[k] = k == members ? in : (int) ((long) k * (in / LINE) / members) * LINE;
+        }
+        this.bias = params.view((long) in * out, new Shape(out));
+        this.biasGradient = gradients.view((long) in * out, new Shape(out));
+        this.weightRows = new Tensor[members];
+        this.weightGradientRows = new Tensor[members];
+        this.headRanges = new Range[members];
+        this.tailRanges = new Range[members];
+        this.tailGradientRanges = new Tensor[members][members];
+        for (int k = 0; k < members; k++) {
+            int rows = columns[k + 1] - columns[k];
+            long from = (long) columns[k] * out;
+            weightRows[k] = params.view(from, rows, out);
+            weightGradientRows[k] = gradients.view(from, rows, out);
+            headRanges[k] = range(params, gradients, from, rows * out);
+            int t0 = (int) ((long) k * tailCount / members);
+            int t1 = (int) ((long) (k + 1) * tailCount / members);
+            tailRanges[k] = range(params, gradients, head + t0, t1 - t0);
+            for (int j = 0; j < members; j++) {
+                tailGradientRanges[k][j] = tailWorkspaces[j].gradients().view(t0, 1, t1 - t0);
+            }
+        }
+        this.biasRange = range(params, gradients, (long) in * out, out);
+        this.inputGradients = new Tensor[members];
+    }
+
+    /** A range of the parameters, of their gradient and of each optimizer buffer. */
+    private record Range(Tensor params, Tensor gradient, Tensor[] buffers) {}
+
+    private Range range(Tensor params, Tensor gradients, long from, int len) {
+        Tensor[] buffers = new Tensor[state.bufferCount()];
+        for (int b = 0; b < buffers.length; b++) {
+            buffers[b] = state.buffer(b).view(from, 1, len);
+        }
+        return new Range(params.view(from, 1, len), gradients.view(from, 1, len), buffers);
+    }
+
+    /**
+     * Forward and backward of every shard of {@code inputs} ({@code shards} of them, at most one
+     * a member); leaves each shard's output and mean loss in {@code outputs[k]} and
+     * {@code losses[k]}, and the output gradients for {@link #reduce}.
+     */
+    void forwardBackward(Tensor inputs, IntVector labels, int shards, TrainingStep.Fill fill, long seed,
+                         Tensor[] outputs, double[] losses) {
+        views(inputs, labels, shards);
+        this.inputs = inputs;
+        this.fill = fill;
+        this.shards = shards;
+        this.seed = seed;
+        this.outputs = outputs;
+        this.losses = losses;
+        try {
+            if (fill != null) {
+                team.run(fillTask);
+            }
+            team.run(partialTask);
+            team.run(shardTask);
+        } finally {
+            this.inputs = null;
+            this.fill = null;
+        }
+    }
+
+    /**
+     * The weight's and bias's gradients from every shard's output gradient, the rest summed over
+     * the shards into the step's workspace; with {@code step > 0}, update number {@code step}.
+     */
+    void reduce(long step, float lr) {
+        updateStep = step;
+        updateLr = lr;
+        team.run(reduceTask);
+    }
+
+    /** Member k's rows of the batch, gathered on its own thread. */
+    private void fillRows(int k) {
+        if (k < shards) {
+            fill.fill(shardInputRows[k], first(k, shards, inputs.rows()));
+        }
+    }
+
+    /** Member k's columns of the batch, times its rows of the weight: its partial sum of the layer's output. */
+    private void partial(int k) {
+        int rows = inputs.rows();
+        int width = columns[k + 1] - columns[k];
+        MemorySegment src = inputs.segment();
+        MemorySegment dst = memberColumns[k].segment();
+        long rowBytes = (long) in * Float.BYTES;
+        long widthBytes = (long) width * Float.BYTES;
+        long at = (long) columns[k] * Float.BYTES;
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(src, r * rowBytes + at, dst, r * widthBytes, widthBytes);
+        }
+        backend.gemm(false, false, 1f, memberColumns[k], weightRows[k], 0f, memberPartials[k]);
+    }
+
+    /** Shard k: its rows of the layer's output (the partial sums in member order, the bias), then the rest of the network. */
+    private void shard(int k) {
+        if (k >= shards) {
+            return;
+        }
+        Tensor z = shardTailInputs[k];
+        z.copyFrom(partialRows[0][k]);
+        for (int m = 1; m < members; m++) {
+            backend.axpy(1f, partialRows[m][k], z);
+        }
+        backend.biasAdd(z, bias, z);
+        Workspace w = tailWorkspaces[k];
+        w.randomStream(k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L, state.steps());
+        Tensor y = w.forwardForBackward(z, tailObjective.layers(), true, true);
+        w.zeroGradients();
+        Tensor dy = w.lossGradient(y);
+        double loss = tailObjective.loss().valueAndGradient(backend, y, shardLabelRows[k], dy);
+        float share = (float) z.rows() / inputs.rows();
+        if (share != 1f) {
+            backend.scale(share, dy);
+        }
+        inputGradients[k] = w.backward(dy);
+        outputs[k] = y;
+        losses[k] = loss;
+    }
+
+    /** Member k: its rows of the weight's gradient (and the bias's, member 0), its range of the rest; its update. */
+    private void reduceMember(int k) {
+        for (int j = 0; j < shards; j++) {
+            backend.gemm(true, false, 1f, columnRows[k][j], inputGradients[j], j == 0 ? 0f : 1f,
+                    weightGradientRows[k]);
+        }
+        if (k == 0) {
+            biasGradient.zero();
+            for (int j = 0; j < shards; j++) {
+                backend.biasBackward(inputGradients[j], biasGradient);
+            }
+        }
+        Range tail = tailRanges[k];
+        tail.gradient().copyFrom(tailGradientRanges[k][0]);
+        for (int j = 1; j < shards; j++) {
+            backend.axpy(1f, tailGradientRanges[k][j], tail.gradient());
+        }
+        if (updateStep > 0) {
+            update(headRanges[k]);
+            if (k == 0) {
+                update(biasRange);
+            }
+            update(tail);
+        }
+    }
+
+    private void update(Range r) {
+        optimizer.update(backend, r.params(), r.gradient(), r.buffers(), updateStep, updateLr);
+    }
+
+    /** The buffers and views for a batch of {@code inputs}' rows over {@code shards} shards. */
+    private void views(Tensor inputs, IntVector labels, int shards) {
+        int rows = inputs.rows();
+        if (rows == viewRows && shards == viewShards && inputs == viewInputs && labels == viewLabels) {
+            return;
+        }
+        if (rows > capacity) {
+            capacity = rows;
+            columnBlocks = new Tensor[members];
+            partials = new Tensor[members];
+            tailInputs = new Tensor[members];
+            for (int k = 0; k < members; k++) {
+                columnBlocks[k] = Tensor.allocate(arena, rows, columns[k + 1] - columns[k]);
+                partials[k] = Tensor.allocate(arena, rows, out);
+                tailInputs[k] = Tensor.allocate(arena, rows, out);
+            }
+        }
+        memberColumns = new Tensor[members];
+        memberPartials = new Tensor[members];
+        partialRows = new Tensor[members][shards];
+        columnRows = new Tensor[members][shards];
+        shardInputRows = new Tensor[shards];
+        shardTailInputs = new Tensor[shards];
+        shardLabelRows = new IntVector[shards];
+        for (int k = 0; k < members; k++) {
+            int width = columns[k + 1] - columns[k];
+            memberColumns[k] = columnBlocks[k].view(0, rows, width);
+            memberPartials[k] = partials[k].view(0, rows, out);
+        }
+        for (int j = 0; j < shards; j++) {
+            int from = first(j, shards, rows);
+            int n = first(j + 1, shards, rows) - from;
+            for (int k = 0; k < members; k++) {
+                partialRows[k][j] = memberPartials[k].rows(from, n);
+                columnRows[k][j] = memberColumns[k].rows(from, n);
+            }
+            shardInputRows[j] = inputs.rows(from, n);
+            shardTailInputs[j] = tailInputs[j].view(0, n, out);
+            shardLabelRows[j] = labels.slice(from, n);
+        }
+        viewRows = rows;
+        viewShards = shards;
+        viewInputs = inputs;
+        viewLabels = labels;
+    }
+
+    /** The first row of shard {@code k} of {@code shards} over {@code rows} rows. */
+    static int first(int k, int shards, int rows) {
+        return (int) ((long) k * rows / shards);
+    }
+
+    @Override
+    public void close() {
+        try {
+            for (Workspace w : tailWorkspaces) {
+                w.close();
+            }
+            tailNet.close();
+            tailParameters.close();
+        } finally {
+            arena.close();
+        }
+    }
+}
