@@ -58,7 +58,7 @@ final class FirstLayerSplit implements AutoCloseable {
     private final int[] columns;
     private final Tensor bias;
     private final Tensor biasGradient;
-    /** Per member: its rows of the weight, of the weight's gradient, and its ranges of everything for the update. */
+    /** Per member: its rows of the weight and of the weight's gradient; its ranges for the update. */
     private final Tensor[] weightRows;
     private final Tensor[] weightGradientRows;
     private final Range[] headRanges;
@@ -99,7 +99,10 @@ final class FirstLayerSplit implements AutoCloseable {
     private long updateStep;
     private float updateLr;
 
-    /** Whether {@code net}'s model is one this split is for: a first Linear with at least two lines of inputs a member. */
+    /**
+     * Whether this split is for {@code model}: a first Linear with at least two 64-byte lines of
+     * inputs a member, and layers after it that the loss leaves to run.
+     */
     static boolean appliesTo(Model model, Loss loss, int members) {
         List<Layer> layers = model.layers();
         return members > 1 && layers.size() >= 2 && layers.get(0) instanceof Linear first
@@ -214,7 +217,7 @@ final class FirstLayerSplit implements AutoCloseable {
     /** Member k's rows of the batch, gathered on its own thread. */
     private void fillRows(int k) {
         if (k < shards) {
-            fill.fill(shardInputRows[k], first(k, shards, inputs.rows()));
+            fill.fill(shardInputRows[k], TrainingStep.first(k, shards, inputs.rows()));
         }
     }
 
@@ -233,7 +236,7 @@ final class FirstLayerSplit implements AutoCloseable {
         backend.gemm(false, false, 1f, memberColumns[k], weightRows[k], 0f, memberPartials[k]);
     }
 
-    /** Shard k: its rows of the layer's output (the partial sums in member order, the bias), then the rest of the network. */
+    /** Shard k: its rows of the layer's output (the partial sums in member order, the bias), then the rest. */
     private void shard(int k) {
         if (k >= shards) {
             return;
@@ -245,7 +248,7 @@ final class FirstLayerSplit implements AutoCloseable {
         }
         backend.biasAdd(z, bias, z);
         Workspace w = tailWorkspaces[k];
-        w.randomStream(k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L, state.steps());
+        w.randomStream(TrainingStep.shardSeed(seed, k), state.steps());
         Tensor y = w.forwardForBackward(z, tailObjective.layers(), true, true);
         w.zeroGradients();
         Tensor dy = w.lossGradient(y);
@@ -319,8 +322,8 @@ final class FirstLayerSplit implements AutoCloseable {
             memberPartials[k] = partials[k].view(0, rows, out);
         }
         for (int j = 0; j < shards; j++) {
-            int from = first(j, shards, rows);
-            int n = first(j + 1, shards, rows) - from;
+            int from = TrainingStep.first(j, shards, rows);
+            int n = TrainingStep.first(j + 1, shards, rows) - from;
             for (int k = 0; k < members; k++) {
                 partialRows[k][j] = memberPartials[k].rows(from, n);
                 columnRows[k][j] = memberColumns[k].rows(from, n);
@@ -333,11 +336,6 @@ final class FirstLayerSplit implements AutoCloseable {
         viewShards = shards;
         viewInputs = inputs;
         viewLabels = labels;
-    }
-
-    /** The first row of shard {@code k} of {@code shards} over {@code rows} rows. */
-    static int first(int k, int shards, int rows) {
-        return (int) ((long) k * rows / shards);
     }
 
     @Override

@@ -275,8 +275,7 @@ public final class TrainingStep implements AutoCloseable {
         if (fill != null) {
             fill.fill(shardInputs[k], from);
         }
-        long shardSeed = k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L;
-        shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed, shardInputs[k],
+        shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed(seed, k), shardInputs[k],
                 shardLabels[k], (float) shardInputs[k].rows() / inputs.rows());
     }
 
@@ -310,8 +309,13 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     /** The first row of shard {@code k} of {@code shards} over {@code rows} rows. */
-    private static int first(int k, int shards, int rows) {
+    static int first(int k, int shards, int rows) {
         return (int) ((long) k * rows / shards);
+    }
+
+    /** The seed of shard {@code k}'s random draws (dropout masks) in a step seeded {@code seed}. */
+    static long shardSeed(long seed, int k) {
+        return k == 0 ? seed : seed ^ k * 0xD1B54A32D192ED03L;
     }
 
     /** Shard {@code k}'s forward and backward in {@code w}; leaves its output in {@code shardOutputs[k]}. */
