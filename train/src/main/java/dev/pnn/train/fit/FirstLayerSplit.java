@@ -101,13 +101,16 @@ final class FirstLayerSplit implements AutoCloseable {
 
     /**
      * Whether this split is for {@code model}: a first Linear with at least two 64-byte lines of
-     * inputs a member, and layers after it that the loss leaves to run.
+     * inputs a member, and after it layers with parameters that the loss leaves to run.
      */
     static boolean appliesTo(Model model, Loss loss, int members) {
         List<Layer> layers = model.layers();
-        return members > 1 && layers.size() >= 2 && layers.get(0) instanceof Linear first
-                && first.in() >= 2 * LINE * members
-                && Fusions.objective(tail(model), loss).layers() >= 1;
+        if (members < 2 || layers.size() < 2 || !(layers.get(0) instanceof Linear first)
+                || first.in() < 2 * LINE * members) {
+            return false;
+        }
+        Model tail = tail(model);
+        return tail.parameterCount() > 0 && Fusions.objective(tail, loss).layers() >= 1;
     }
 
     private static Model tail(Model model) {

@@ -125,6 +125,25 @@ class ShardsTest {
         }
     }
 
+    /** Models a first-layer split is not for (nothing after the first layer to split by rows) split the batch. */
+    @Test
+    void aFirstLinearWithNothingToSplitAfterItSplitsTheBatch() {
+        for (Model model : List.of(new Model(144, List.of(new Linear(144, 10), new LogSoftMax())),
+                new Model(144, List.of(new Linear(144, 10), new ReLU())))) {
+            Loss loss = model.layers().getLast() instanceof LogSoftMax ? Loss.nll() : Loss.mse();
+            try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, 3);
+                 TrainingStep whole = new TrainingStep(net, loss, Sgd.plain());
+                 TrainingStep split = new TrainingStep(net, loss, Sgd.plain(), 2)) {
+                Tensor x = inputs(6, 5);
+                IntVector y = labels(6);
+                assertEquals(whole.gradients(x, y), split.gradients(x, y), 1e-6, model.widths() + ": loss");
+                Tensor g = whole.workspace().gradients();
+                Comparison.assertClose(model.widths() + ": gradient", split.workspace().gradients(), g,
+                        Comparison.Bound.relativeToMax(1e-5, g));
+            }
+        }
+    }
+
     @Test
     void theSameShardsGiveTheSameBits() {
         for (Model model : List.of(cnn(true), mlp(true))) {
