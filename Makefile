@@ -13,6 +13,7 @@ NATIVE_LIB := native/build/$(PLATFORM)/libpnnkernels.so
 DATA_DIR := data/mnist
 PNN_JAR  := train/cli/target/pnn.jar
 BENCH_JAR := bench/target/benchmarks.jar
+# ARGS reaches the commands as written ($(value ARGS)), so a JMH pattern may end in $.
 ARGS ?=
 # JVM options of pnn's commands (make train, make pnn). A training run spends its time in native
 # code; the JIT's optimizing tier (C2) would spend about a second compiling the Java around it,
@@ -140,11 +141,11 @@ data:
 # The main job: pnn train, whose --data defaults to data/mnist (ARGS may name another folder).
 train: deps data jdk native
 	$(MVN) -q -DskipTests -pl train/cli -am package
-	"$(JDK)/bin/java" $(PNN_JAVA_OPTS) --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) train $(ARGS)
+	"$(JDK)/bin/java" $(PNN_JAVA_OPTS) --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) train $(value ARGS)
 
 pnn: jdk native
 	$(MVN) -q -DskipTests -pl train/cli -am package
-	"$(JDK)/bin/java" $(PNN_JAVA_OPTS) --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) $(ARGS)
+	"$(JDK)/bin/java" $(PNN_JAVA_OPTS) --enable-native-access=ALL-UNNAMED -jar $(PNN_JAR) $(value ARGS)
 
 # The example application (train/example): built against the installed artifacts, run on the
 # module path and on the class path.
@@ -159,11 +160,11 @@ example: install data
 
 bench: jdk native
 	$(MVN) -q -DskipTests package
-	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(BENCH_JAR) $(ARGS)
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -jar $(BENCH_JAR) $(value ARGS)
 
 bench-epoch: jdk native data
 	$(MVN) -q -DskipTests package
-	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -cp $(BENCH_JAR) dev.pnn.bench.EpochBenchmark $(ARGS)
+	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -cp $(BENCH_JAR) dev.pnn.bench.EpochBenchmark $(value ARGS)
 
 clean:
 	rm -rf native/build
