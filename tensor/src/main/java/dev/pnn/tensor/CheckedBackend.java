@@ -306,10 +306,6 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
             throw new ShapeMismatchException("gatherRows: out is " + out.shape() + " but src is " + src.shape()
                     + " (rows of " + src.cols() + " values)");
         }
-        if (offset < 0 || offset > indices.size() - out.rows()) {
-            throw new IndexOutOfBoundsException("gatherRows: indices[" + offset + ", " + ((long) offset + out.rows())
-                    + ") for " + out.rows() + " output rows is outside the " + indices.size() + " indices");
-        }
         checkRowIndices("gatherRows", src, indices, offset, out.rows());
         if (Memory.overlaps(out.segment(), src.segment()) || Memory.overlaps(out.segment(), indices.segment())) {
             throw new AliasingException("gatherRows: out " + out.shape() + " overlaps src or indices");
@@ -320,16 +316,16 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     @Override
     public final void prefetchRows(ByteMatrix src, IntVector indices, int offset, int rows) {
-        if (rows < 0 || offset < 0 || offset > indices.size() - rows) {
-            throw new IndexOutOfBoundsException("prefetchRows: indices[" + offset + ", " + ((long) offset + rows)
-                    + ") is outside the " + indices.size() + " indices");
-        }
         checkRowIndices("prefetchRows", src, indices, offset, rows);
         prefetchRowsImpl(src, indices, offset, rows);
     }
 
-    /** Each of {@code indices[offset .. offset + rows - 1]} names a row of {@code src}. */
+    /** {@code indices[offset .. offset + rows - 1]} exist, and each names a row of {@code src}. */
     private static void checkRowIndices(String op, ByteMatrix src, IntVector indices, int offset, int rows) {
+        if (rows < 0 || offset < 0 || offset > indices.size() - rows) {
+            throw new IndexOutOfBoundsException(op + ": indices[" + offset + ", " + ((long) offset + rows)
+                    + ") is outside the " + indices.size() + " indices");
+        }
         for (int b = 0; b < rows; b++) {
             int i = indices.get(offset + b);
             if (i < 0 || i >= src.rows()) {
