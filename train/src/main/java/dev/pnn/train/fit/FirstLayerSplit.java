@@ -61,9 +61,9 @@ final class FirstLayerSplit implements AutoCloseable {
     /** Per member: its rows of the weight and of the weight's gradient; its ranges for the update. */
     private final Tensor[] weightRows;
     private final Tensor[] weightGradientRows;
-    private final Range[] headRanges;
-    private final Range[] tailRanges;
-    private final Range biasRange; // member 0's
+    private final ParameterRange[] headRanges;
+    private final ParameterRange[] tailRanges;
+    private final ParameterRange biasRange; // member 0's
     /** Per member and shard: its range of that shard's tail gradient. */
     private final Tensor[][] tailGradientRanges;
     private final IntConsumer fillTask = this::fillRows;
@@ -150,35 +150,24 @@ final class FirstLayerSplit implements AutoCloseable {
         this.biasGradient = gradients.view((long) in * out, new Shape(out));
         this.weightRows = new Tensor[members];
         this.weightGradientRows = new Tensor[members];
-        this.headRanges = new Range[members];
-        this.tailRanges = new Range[members];
+        this.headRanges = new ParameterRange[members];
+        this.tailRanges = new ParameterRange[members];
         this.tailGradientRanges = new Tensor[members][members];
         for (int k = 0; k < members; k++) {
             int rows = columns[k + 1] - columns[k];
             long from = (long) columns[k] * out;
             weightRows[k] = params.view(from, rows, out);
             weightGradientRows[k] = gradients.view(from, rows, out);
-            headRanges[k] = range(params, gradients, from, rows * out);
+            headRanges[k] = ParameterRange.of(params, gradients, state, from, rows * out);
             int t0 = (int) ((long) k * tailCount / members);
             int t1 = (int) ((long) (k + 1) * tailCount / members);
-            tailRanges[k] = range(params, gradients, head + t0, t1 - t0);
+            tailRanges[k] = ParameterRange.of(params, gradients, state, head + t0, t1 - t0);
             for (int j = 0; j < members; j++) {
                 tailGradientRanges[k][j] = tailWorkspaces[j].gradients().view(t0, 1, t1 - t0);
             }
         }
-        this.biasRange = range(params, gradients, (long) in * out, out);
+        this.biasRange = ParameterRange.of(params, gradients, state, (long) in * out, out);
         this.inputGradients = new Tensor[members];
-    }
-
-    /** A range of the parameters, of their gradient and of each optimizer buffer. */
-    private record Range(Tensor params, Tensor gradient, Tensor[] buffers) {}
-
-    private Range range(Tensor params, Tensor gradients, long from, int len) {
-        Tensor[] buffers = new Tensor[state.bufferCount()];
-        for (int b = 0; b < buffers.length; b++) {
-            buffers[b] = state.buffer(b).view(from, 1, len);
-        }
-        return new Range(params.view(from, 1, len), gradients.view(from, 1, len), buffers);
     }
 
     /**
@@ -277,22 +266,18 @@ final class FirstLayerSplit implements AutoCloseable {
                 backend.biasBackward(inputGradients[j], biasGradient);
             }
         }
-        Range tail = tailRanges[k];
+        ParameterRange tail = tailRanges[k];
         tail.gradient().copyFrom(tailGradientRanges[k][0]);
         for (int j = 1; j < shards; j++) {
             backend.axpy(1f, tailGradientRanges[k][j], tail.gradient());
         }
         if (updateStep > 0) {
-            update(headRanges[k]);
+            headRanges[k].update(optimizer, backend, updateStep, updateLr);
             if (k == 0) {
-                update(biasRange);
+                biasRange.update(optimizer, backend, updateStep, updateLr);
             }
-            update(tail);
+            tail.update(optimizer, backend, updateStep, updateLr);
         }
-    }
-
-    private void update(Range r) {
-        optimizer.update(backend, r.params(), r.gradient(), r.buffers(), updateStep, updateLr);
     }
 
     /** The buffers and views for a batch of {@code inputs}' rows over {@code shards} shards. */

@@ -65,10 +65,9 @@ public final class TrainingStep implements AutoCloseable {
     private final Arena arena;
     private final Tensor[] shardOutputs;
     private final double[] shardLosses;
-    /** Per member: its range of the parameters, of each shard's gradients, of each optimizer buffer. */
-    private final Tensor[] paramRanges;
+    /** Per member: its range of the parameters (with the first workspace's gradient), of each shard's gradients. */
+    private final ParameterRange[] paramRanges;
     private final Tensor[][] gradientRanges;
-    private final Tensor[][] bufferRanges;
     private final IntConsumer shardTask = this::runShard;
     private final IntConsumer reduceTask = this::reduceRange;
     private Tensor outputs;
@@ -137,24 +136,18 @@ public final class TrainingStep implements AutoCloseable {
         Tensor params = net.parameters().flat();
         int count = Math.toIntExact(params.size());
         int ranges = shards == 1 || split != null ? 0 : Math.min(shards, count);
-        this.paramRanges = new Tensor[ranges];
+        this.paramRanges = new ParameterRange[ranges];
         this.gradientRanges = new Tensor[ranges][shards];
-        this.bufferRanges = new Tensor[ranges][state.bufferCount()];
+        Tensor gradients = ranges == 0 ? null : workspace.gradients();
         for (int k = 0; k < ranges; k++) {
             int from = first(k, ranges, count);
             int len = first(k + 1, ranges, count) - from;
-            paramRanges[k] = range(params, from, len);
-            for (int j = 0; j < shards; j++) {
-                gradientRanges[k][j] = range((j == 0 ? workspace : others[j - 1]).gradients(), from, len);
-            }
-            for (int b = 0; b < state.bufferCount(); b++) {
-                bufferRanges[k][b] = range(state.buffer(b), from, len);
+            paramRanges[k] = ParameterRange.of(params, gradients, state, from, len);
+            gradientRanges[k][0] = paramRanges[k].gradient();
+            for (int j = 1; j < shards; j++) {
+                gradientRanges[k][j] = others[j - 1].gradients().view(from, 1, len);
             }
         }
-    }
-
-    private static Tensor range(Tensor flat, int from, int len) {
-        return flat.view(from, 1, len);
     }
 
     /**
@@ -304,7 +297,7 @@ public final class TrainingStep implements AutoCloseable {
             net.backend().axpy(1f, g[j], g[0]); // each already weighted by its share of the rows
         }
         if (updateStep > 0) {
-            optimizer.update(net.backend(), paramRanges[k], g[0], bufferRanges[k], updateStep, updateLr);
+            paramRanges[k].update(optimizer, net.backend(), updateStep, updateLr);
         }
     }
 
