@@ -21,7 +21,7 @@
 
 /* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
  * whose pnn_kernels_abi_version() differs from the value it was generated against. */
-#define PNN_KERNELS_ABI_VERSION 5
+#define PNN_KERNELS_ABI_VERSION 6
 
 int pnn_kernels_abi_version(void);
 
@@ -141,21 +141,24 @@ void pnn_adam_update(float* params, float* m, float* v, const float* grads, int6
 
 /* ---- data -------------------------------------------------------------------------------- */
 
-/* Batch gather from a uint8 matrix with affine scaling:
- *   out[b][c] = src[indices[offset + b]][c] * scale + shift
+/* Batch gather from a uint8 matrix with affine scaling, of columns [column, column + cols) of
+ * each row (all of them: column = 0, cols = src_cols):
+ *   out[b][c] = src[indices[offset + b]][column + c] * scale + shift,  b < batch, c < cols
  * For images scaled by 1/255 and normalized by (mean, std): scale = 1 / (255 std),
- * shift = -mean / std. */
+ * shift = -mean / std. Threads that split a batch's features gather their own columns. */
 void pnn_gather_rows_u8(float* out,             /* (batch, cols) */
-                        const uint8_t* src,     /* (src_rows, cols) */
+                        const uint8_t* src,     /* (src_rows, src_cols) */
                         const int32_t* indices, /* (offset + batch), those used in [0, src_rows) */
-                        int offset, int batch, int cols, float scale, float shift);
+                        int offset, int batch, int src_cols, int column, int cols, float scale,
+                        float shift);
 
-/* A hint ahead of a gather: asks the memory system for rows src[indices[offset + b]], b < batch,
- * so that a gather of them later finds them in cache instead of memory (the rows of a shuffled
- * batch are scattered over the dataset). Reads and writes nothing. */
-void pnn_prefetch_rows_u8(const uint8_t* src,     /* (src_rows, cols) */
+/* A hint ahead of a gather: asks the memory system for columns [column, column + cols) of rows
+ * src[indices[offset + b]], b < batch, so that a gather of them later finds them in cache instead
+ * of memory (the rows of a shuffled batch are scattered over the dataset). Reads and writes
+ * nothing. */
+void pnn_prefetch_rows_u8(const uint8_t* src,     /* (src_rows, src_cols) */
                           const int32_t* indices, /* (offset + batch), those used in [0, src_rows) */
-                          int offset, int batch, int cols);
+                          int offset, int batch, int src_cols, int column, int cols);
 
 /* ---- convolution and pooling, NHWC ----------------------------------------------------------
  * Images are NHWC: a batch of n images of h x w pixels with c channels is the (n*h*w, c)

@@ -297,33 +297,47 @@ void pnn_adam_update(float* params, float* m, float* v, const float* grads, int6
  * misses with the conversion of the current row. */
 #define GATHER_PREFETCH_AHEAD 3
 
-static inline void prefetch_row(const uint8_t* row, int cols) {
-    for (int c = 0; c < cols; c += 64) __builtin_prefetch(row + c, 0, 0);
+/* The first cache line of bytes that start at p. */
+static inline const uint8_t* line_of(const uint8_t* p) {
+    return (const uint8_t*)((uintptr_t)p & ~(uintptr_t)63);
+}
+
+/* Bytes [p, p + len) of a row, for the gather about to read them (not kept in the inner caches). */
+static inline void prefetch_now(const uint8_t* p, int len) {
+    for (const uint8_t* l = line_of(p); l < p + len; l += 64) __builtin_prefetch(l, 0, 0);
+}
+
+/* Bytes [p, p + len) of a row, for a gather a step later (into the outer caches). */
+static inline void prefetch_later(const uint8_t* p, int len) {
+    for (const uint8_t* l = line_of(p); l < p + len; l += 64) __builtin_prefetch(l, 0, 1);
 }
 
 PNN_VECTOR
 void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
-                        int offset, int batch, int cols, float scale, float shift) {
+                        int offset, int batch, int src_cols, int column, int cols, float scale,
+                        float shift) {
     indices += offset;
+    src += column;
     for (int b = 0; b < batch && b < GATHER_PREFETCH_AHEAD; b++) {
-        prefetch_row(src + (size_t)indices[b] * (size_t)cols, cols);
+        prefetch_now(src + (size_t)indices[b] * (size_t)src_cols, cols);
     }
     for (int b = 0; b < batch; b++) {
         if (b + GATHER_PREFETCH_AHEAD < batch) {
-            prefetch_row(src + (size_t)indices[b + GATHER_PREFETCH_AHEAD] * (size_t)cols, cols);
+            prefetch_now(src + (size_t)indices[b + GATHER_PREFETCH_AHEAD] * (size_t)src_cols, cols);
         }
-        const uint8_t* s = src + (size_t)indices[b] * (size_t)cols;
+        const uint8_t* s = src + (size_t)indices[b] * (size_t)src_cols;
         float* y = out + (size_t)b * cols;
         for (int c = 0; c < cols; c++) y[c] = (float)s[c] * scale + shift;
     }
 }
 
-void pnn_prefetch_rows_u8(const uint8_t* src, const int32_t* indices, int offset, int batch, int cols) {
+void pnn_prefetch_rows_u8(const uint8_t* src, const int32_t* indices, int offset, int batch,
+                          int src_cols, int column, int cols) {
     indices += offset;
+    src += column;
     /* into the outer caches: the rows are used a step later, after the step's products have
      * streamed their weights through the inner ones */
     for (int b = 0; b < batch; b++) {
-        const uint8_t* row = src + (size_t)indices[b] * (size_t)cols;
-        for (int c = 0; c < cols; c += 64) __builtin_prefetch(row + c, 0, 1);
+        prefetch_later(src + (size_t)indices[b] * (size_t)src_cols, cols);
     }
 }

@@ -178,9 +178,21 @@ public interface Backend {
     Tensor gatherRows(ByteMatrix src, IntVector indices, int offset, float scale, float shift, Tensor out);
 
     /**
+     * Batch gather of a range of columns:
+     * {@code out[b][c] = src[indices[offset + b]][column + c] * scale + shift} for
+     * {@code b < out.rows()}, {@code c < out.cols()}: the part of a batch that a thread owning
+     * those features uses, without the rest of the row.
+     */
+    Tensor gatherRows(ByteMatrix src, IntVector indices, int offset, int column, float scale, float shift,
+                      Tensor out);
+
+    /**
      * A hint ahead of a {@link #gatherRows}: asks the memory system for rows
      * {@code src[indices[offset + b]]}, {@code b < rows}, so that gathering them later finds
      * them in cache. Changes no value; a backend may do nothing.
      */
     void prefetchRows(ByteMatrix src, IntVector indices, int offset, int rows);
+
+    /** As {@link #prefetchRows(ByteMatrix, IntVector, int, int)}, for columns {@code [column, column + cols)} alone. */
+    void prefetchRows(ByteMatrix src, IntVector indices, int offset, int rows, int column, int cols);
 }

@@ -306,18 +306,39 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
             throw new ShapeMismatchException("gatherRows: out is " + out.shape() + " but src is " + src.shape()
                     + " (rows of " + src.cols() + " values)");
         }
+        return gatherRows(src, indices, offset, 0, scale, shift, out);
+    }
+
+    @Override
+    public final Tensor gatherRows(ByteMatrix src, IntVector indices, int offset, int column, float scale,
+                                   float shift, Tensor out) {
+        checkColumns("gatherRows", src, column, out.cols());
         checkRowIndices("gatherRows", src, indices, offset, out.rows());
         if (Memory.overlaps(out.segment(), src.segment()) || Memory.overlaps(out.segment(), indices.segment())) {
             throw new AliasingException("gatherRows: out " + out.shape() + " overlaps src or indices");
         }
-        gatherRowsImpl(src, indices, offset, scale, shift, out);
+        gatherRowsImpl(src, indices, offset, column, scale, shift, out);
         return out;
     }
 
     @Override
     public final void prefetchRows(ByteMatrix src, IntVector indices, int offset, int rows) {
+        prefetchRows(src, indices, offset, rows, 0, src.cols());
+    }
+
+    @Override
+    public final void prefetchRows(ByteMatrix src, IntVector indices, int offset, int rows, int column, int cols) {
+        checkColumns("prefetchRows", src, column, cols);
         checkRowIndices("prefetchRows", src, indices, offset, rows);
-        prefetchRowsImpl(src, indices, offset, rows);
+        prefetchRowsImpl(src, indices, offset, rows, column, cols);
+    }
+
+    /** Columns {@code [column, column + cols)} are columns of {@code src}. */
+    private static void checkColumns(String op, ByteMatrix src, int column, int cols) {
+        if (column < 0 || cols < 0 || column > src.cols() - cols) {
+            throw new IndexOutOfBoundsException(op + ": columns [" + column + ", " + ((long) column + cols)
+                    + ") are outside the " + src.cols() + " columns of src " + src.shape());
+        }
     }
 
     /** {@code indices[offset .. offset + rows - 1]} exist, and each names a row of {@code src}. */
@@ -400,10 +421,11 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     protected abstract void multiplyImpl(Tensor a, Tensor b, Tensor out);
 
-    protected abstract void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
-                                           Tensor out);
+    protected abstract void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, int column, float scale,
+                                           float shift, Tensor out);
 
-    protected abstract void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows);
+    protected abstract void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows, int column,
+                                             int cols);
 
     // ---- checks ------------------------------------------------------------------------------
 

@@ -260,15 +260,15 @@ public final class NativeBackend extends CheckedBackend {
     // ---- data --------------------------------------------------------------------------------
 
     @Override
-    protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
-                                  Tensor out) {
+    protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, int column, float scale,
+                                  float shift, Tensor out) {
         // the offset goes to C as it is: a slice of the indices would be an object a step
-        pnn_gather_rows_u8(out.segment(), src.segment(), indices.segment(), offset, out.rows(), out.cols(), scale,
-                shift);
+        pnn_gather_rows_u8(out.segment(), src.segment(), indices.segment(), offset, out.rows(), src.cols(), column,
+                out.cols(), scale, shift);
     }
 
     @Override
-    protected void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows) {
-        pnn_prefetch_rows_u8(src.segment(), indices.segment(), offset, rows, src.cols());
+    protected void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows, int column, int cols) {
+        pnn_prefetch_rows_u8(src.segment(), indices.segment(), offset, rows, src.cols(), column, cols);
     }
 }

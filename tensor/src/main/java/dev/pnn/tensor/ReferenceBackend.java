@@ -455,19 +455,19 @@ public final class ReferenceBackend extends CheckedBackend {
     }
 
     @Override
-    protected void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows) {
+    protected void prefetchRowsImpl(ByteMatrix src, IntVector indices, int offset, int rows, int column, int cols) {
         // the reference computes, it does not tune: nothing to ask for
     }
 
     @Override
-    protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, float scale, float shift,
-                                  Tensor out) {
+    protected void gatherRowsImpl(ByteMatrix src, IntVector indices, int offset, int column, float scale,
+                                  float shift, Tensor out) {
         MemorySegment pixels = src.segment();
         int cols = out.cols();
         for (int b = 0; b < out.rows(); b++) {
             long row = label(indices, offset + b);
             for (int c = 0; c < cols; c++) {
-                int pixel = Byte.toUnsignedInt(pixels.get(ValueLayout.JAVA_BYTE, row * cols + c));
+                int pixel = Byte.toUnsignedInt(pixels.get(ValueLayout.JAVA_BYTE, row * src.cols() + column + c));
                 put(out, (long) b * cols + c, pixel * (double) scale + shift);
             }
         }

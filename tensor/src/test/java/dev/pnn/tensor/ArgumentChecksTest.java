@@ -179,6 +179,13 @@ class ArgumentChecksTest {
                 out, "outside the 3 indices");
         rejects(ShapeMismatchException.class, () -> b.gatherRows(src, IntVector.of(arena, 1, 2), 0, 1, 0, t(2, 5)),
                 null, "2x5", "10x4");
+        Tensor three = t(2, 3);
+        rejects(IndexOutOfBoundsException.class, () -> b.gatherRows(src, IntVector.of(arena, 1, 2), 0, 2, 1, 0, three),
+                three, "gatherRows: columns [2, 5) are outside the 4 columns of src 10x4");
+        rejects(IndexOutOfBoundsException.class, () -> b.gatherRows(src, IntVector.of(arena, 1, 2), 0, -1, 1, 0, three),
+                three, "columns [-1, 2)");
+        rejects(IndexOutOfBoundsException.class, () -> b.gatherRows(src, IntVector.of(arena, 1, 10), 0, 1, 1, 0, three),
+                three, "indices[1] = 10");
     }
 
     @ParameterizedTest
@@ -193,7 +200,11 @@ class ArgumentChecksTest {
                 () -> b.prefetchRows(src, IntVector.of(arena, 1, 2, 3), 2, 2));
         assertTrue(e.getMessage().contains("indices[2, 4) is outside the 3 indices"), e.getMessage());
         assertThrows(IndexOutOfBoundsException.class, () -> b.prefetchRows(src, IntVector.of(arena, 1), 0, -1));
+        e = assertThrows(IndexOutOfBoundsException.class,
+                () -> b.prefetchRows(src, IntVector.of(arena, 1, 2), 0, 2, 3, 2));
+        assertTrue(e.getMessage().contains("prefetchRows: columns [3, 5) are outside the 4 columns"), e.getMessage());
         b.prefetchRows(src, IntVector.of(arena, 1, 2, 3), 3, 0);
         b.prefetchRows(src, IntVector.of(arena, 9, 0, 3), 0, 3);
+        b.prefetchRows(src, IntVector.of(arena, 9, 0, 3), 0, 3, 1, 3);
     }
 }

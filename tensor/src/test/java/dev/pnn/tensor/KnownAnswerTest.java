@@ -267,6 +267,9 @@ class KnownAnswerTest {
         // normalized: (x/255 - 0.5) / 0.25 with scale 1/(255*0.25), shift -2
         Tensor norm = backend.gatherRows(src, idx, 0, 1f / (255 * 0.25f), -2, Tensor.allocate(arena, 1, 2));
         assertValues("gather normalized", norm, 8 * U, (7 / 255.0 - 0.5) / 0.25, (9 / 255.0 - 0.5) / 0.25);
+        // the second column alone, of rows 1 and 0
+        Tensor column = backend.gatherRows(src, idx, 1, 1, 1f / 255, 0, Tensor.allocate(arena, 2, 1));
+        assertValues("gather of column 1", column, 2 * U, 1 / 255.0, 1);
     }
 
     @ParameterizedTest

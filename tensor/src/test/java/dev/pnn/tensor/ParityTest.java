@@ -6,6 +6,7 @@ import static dev.pnn.tensor.TestSupport.assertClose;
 import static dev.pnn.tensor.TestSupport.copy;
 import static dev.pnn.tensor.TestSupport.random;
 import static dev.pnn.tensor.TestSupport.randomLabels;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -385,5 +386,21 @@ class ParityTest {
         Tensor or = ref.gatherRows(src, idx, 3, scale, shift, Tensor.allocate(arena, rows, cols));
         // a product and a sum in float
         assertClose("gatherRows", on, or, i -> 2 * U * (255 * scale + Math.abs(shift)));
+
+        // a range of the columns: as the reference, and the same bits as those columns of the whole rows
+        int column = rnd.nextInt(cols);
+        int width = 1 + rnd.nextInt(cols - column);
+        Tensor pn = nat.gatherRows(src, idx, 3, column, scale, shift, Tensor.allocate(arena, rows, width));
+        Tensor pr = ref.gatherRows(src, idx, 3, column, scale, shift, Tensor.allocate(arena, rows, width));
+        assertClose("gatherRows columns [" + column + ", " + (column + width) + ")", pn, pr,
+                i -> 2 * U * (255 * scale + Math.abs(shift)));
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < width; c++) {
+                assertEquals(on.get(r, column + c), pn.get(r, c), "row " + r + ", column " + (column + c));
+                assertEquals(or.get(r, column + c), pr.get(r, c), "reference: row " + r + ", column " + (column + c));
+            }
+        }
+        // and the hint for those columns reads the same rows
+        nat.prefetchRows(src, idx, 3, rows, column, width);
     }
 }

@@ -23,10 +23,10 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)5L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)6L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 5
+     * #define PNN_KERNELS_ABI_VERSION 6
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
@@ -1113,6 +1113,8 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
             pnn_kernels_h.C_INT,
             pnn_kernels_h.C_INT,
             pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
             pnn_kernels_h.C_FLOAT,
             pnn_kernels_h.C_FLOAT
         );
@@ -1125,7 +1127,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols, float scale, float shift)
      * }
      */
     public static FunctionDescriptor pnn_gather_rows_u8$descriptor() {
@@ -1135,7 +1137,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols, float scale, float shift)
      * }
      */
     public static MethodHandle pnn_gather_rows_u8$handle() {
@@ -1145,7 +1147,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols, float scale, float shift)
      * }
      */
     public static MemorySegment pnn_gather_rows_u8$address() {
@@ -1154,16 +1156,16 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int cols, float scale, float shift)
+     * void pnn_gather_rows_u8(float *out, const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols, float scale, float shift)
      * }
      */
-    public static void pnn_gather_rows_u8(MemorySegment out, MemorySegment src, MemorySegment indices, int offset, int batch, int cols, float scale, float shift) {
+    public static void pnn_gather_rows_u8(MemorySegment out, MemorySegment src, MemorySegment indices, int offset, int batch, int src_cols, int column, int cols, float scale, float shift) {
         var mh$ = pnn_gather_rows_u8.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("pnn_gather_rows_u8", out, src, indices, offset, batch, cols, scale, shift);
+                traceDowncall("pnn_gather_rows_u8", out, src, indices, offset, batch, src_cols, column, cols, scale, shift);
             }
-            mh$.invokeExact(out, src, indices, offset, batch, cols, scale, shift);
+            mh$.invokeExact(out, src, indices, offset, batch, src_cols, column, cols, scale, shift);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1177,6 +1179,8 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
             pnn_kernels_h.C_POINTER,
             pnn_kernels_h.C_INT,
             pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
             pnn_kernels_h.C_INT
         );
 
@@ -1188,7 +1192,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols)
      * }
      */
     public static FunctionDescriptor pnn_prefetch_rows_u8$descriptor() {
@@ -1198,7 +1202,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols)
      * }
      */
     public static MethodHandle pnn_prefetch_rows_u8$handle() {
@@ -1208,7 +1212,7 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols)
      * }
      */
     public static MemorySegment pnn_prefetch_rows_u8$address() {
@@ -1217,16 +1221,16 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
 
     /**
      * {@snippet lang=c :
-     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int cols)
+     * void pnn_prefetch_rows_u8(const uint8_t *src, const int32_t *indices, int offset, int batch, int src_cols, int column, int cols)
      * }
      */
-    public static void pnn_prefetch_rows_u8(MemorySegment src, MemorySegment indices, int offset, int batch, int cols) {
+    public static void pnn_prefetch_rows_u8(MemorySegment src, MemorySegment indices, int offset, int batch, int src_cols, int column, int cols) {
         var mh$ = pnn_prefetch_rows_u8.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("pnn_prefetch_rows_u8", src, indices, offset, batch, cols);
+                traceDowncall("pnn_prefetch_rows_u8", src, indices, offset, batch, src_cols, column, cols);
             }
-            mh$.invokeExact(src, indices, offset, batch, cols);
+            mh$.invokeExact(src, indices, offset, batch, src_cols, column, cols);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
