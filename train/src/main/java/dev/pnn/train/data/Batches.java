@@ -7,6 +7,7 @@ import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Mini-batches of a {@link Dataset}: images gathered by the backend's gather kernel (scaled and
@@ -147,34 +148,66 @@ public final class Batches implements AutoCloseable {
 
     /**
      * Gathers rows {@code from .. from + rows.rows() - 1} of the batch {@link #nextUnfilled}
-     * returned last into {@code rows} (those rows of its images, or a tensor of their shape).
-     * Asks for the same rows of the next batch on the way
-     * ({@link dev.pnn.tensor.Backend#prefetchRows}), so that they come from cache a step later.
-     * Threads may fill disjoint rows of the same batch at once, when they were handed the batch
-     * after {@code nextUnfilled} returned (by a thread start, a lock, a volatile write).
+     * returned last into {@code rows} (those rows of its images, or a tensor of their shape):
+     * {@link #fill(Tensor, int, int)} of whole rows.
      *
      * @throws IllegalStateException    when no batch was taken
      * @throws IllegalArgumentException when the rows are not within the batch, or not as wide as
      *                                  the dataset's examples
      */
     public void fill(Tensor rows, int from) {
+        if (rows.cols() != data.features()) {
+            throw new IllegalArgumentException("cannot fill rows of " + rows.cols() + " features: the examples have "
+                    + data.features());
+        }
+        fill(rows, from, 0);
+    }
+
+    /**
+     * Gathers a block of the batch {@link #nextUnfilled} returned last into {@code block}: rows
+     * {@code row .. row + block.rows() - 1}, features {@code column .. column + block.cols() - 1}
+     * of each (a view of those rows of its images, or a tensor of the block's shape). Asks for the
+     * same block of the next batch on the way ({@link dev.pnn.tensor.Backend#prefetchRows}), so
+     * that it comes from cache a step later. Threads may fill disjoint blocks of the same batch at
+     * once, when they were handed the batch after {@code nextUnfilled} returned (by a thread
+     * start, a lock, a volatile write).
+     *
+     * @throws IllegalStateException    when no batch was taken
+     * @throws IllegalArgumentException when the block is not within the batch
+     */
+    public void fill(Tensor block, int row, int column) {
         Batch b = unfilled;
         if (b == null) {
             throw new IllegalStateException("no batch to fill: call nextUnfilled first");
         }
-        if (from < 0 || from + rows.rows() > b.rows() || rows.cols() != data.features()) {
-            throw new IllegalArgumentException("cannot fill " + rows.rows() + " rows of " + rows.cols()
-                    + " features from row " + from + " of a batch of " + b.rows() + " rows of " + data.features()
-                    + " features");
+        int width = block.cols();
+        if (row < 0 || row > b.rows() - block.rows() || column < 0 || column > data.features() - width) {
+            throw new IllegalArgumentException("cannot fill " + block.rows() + " rows of " + width
+                    + " features from row " + row + ", feature " + column + " of a batch of " + b.rows()
+                    + " rows of " + data.features() + " features");
         }
         if (data.isImages()) {
-            int at = unfilledStart + from;
-            backend.gatherRows(data.images(), order, at, normalization.scale(), normalization.shift(), rows);
-            // the same rows of the next batch, asked for a step ahead (by the thread that will gather them)
-            int ahead = Math.min(rows.rows(), data.size() - (at + b.rows()));
+            int at = unfilledStart + row;
+            backend.gatherRows(data.images(), order, at, column, normalization.scale(), normalization.shift(),
+                    block);
+            // the same block of the next batch, asked for a step ahead (by the thread that will gather it)
+            int ahead = Math.min(block.rows(), data.size() - (at + b.rows()));
             if (ahead > 0) {
-                backend.prefetchRows(data.images(), order, at + b.rows(), ahead);
+                backend.prefetchRows(data.images(), order, at + b.rows(), ahead, column, width);
             }
+            return;
+        }
+        // a table's rows are in the batch already (nextUnfilled): copy the block unless it is them
+        long rowBytes = (long) data.features() * Float.BYTES;
+        long from = row * rowBytes + (long) column * Float.BYTES;
+        MemorySegment images = b.images().segment();
+        MemorySegment dst = block.segment();
+        if (width == data.features() && dst.address() == images.address() + from) {
+            return;
+        }
+        long widthBytes = (long) width * Float.BYTES;
+        for (int r = 0; r < block.rows(); r++) {
+            MemorySegment.copy(images, from + r * rowBytes, dst, r * widthBytes, widthBytes);
         }
     }
 

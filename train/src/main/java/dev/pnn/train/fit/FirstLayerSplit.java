@@ -209,7 +209,7 @@ final class FirstLayerSplit implements AutoCloseable {
     /** Member k's rows of the batch, gathered on its own thread. */
     private void fillRows(int k) {
         if (k < shards) {
-            fill.fill(shardInputRows[k], TrainingStep.first(k, shards, inputs.rows()));
+            fill.fill(shardInputRows[k], TrainingStep.first(k, shards, inputs.rows()), 0);
         }
     }
 

@@ -40,16 +40,18 @@ import java.util.function.IntConsumer;
 public final class TrainingStep implements AutoCloseable {
 
     /**
-     * Fills rows of a batch's inputs on the thread that will use them, for
-     * {@link #run(Tensor, IntVector, float, Fill)}: {@code Batches::fill} gathers them.
+     * Fills the part of a batch's inputs that a thread uses, on that thread, for
+     * {@link #run(Tensor, IntVector, float, Fill)}: {@code Batches::fill} gathers it.
      */
     @FunctionalInterface
     public interface Fill {
         /**
-         * Fills {@code rows}, a view of the batch's inputs from row {@code from} on. Called from
-         * several threads at once, for disjoint rows.
+         * Fills {@code block} with the batch's inputs from row {@code row} and feature
+         * {@code column} on, {@code block.rows()} rows of {@code block.cols()} features: a view of
+         * those rows of the inputs when it takes whole rows, or a tensor of its own. Called from
+         * several threads at once, for disjoint blocks.
          */
-        void fill(Tensor rows, int from);
+        void fill(Tensor block, int row, int column);
     }
 
     private final Network net;
@@ -162,9 +164,10 @@ public final class TrainingStep implements AutoCloseable {
 
     /**
      * As {@link #run(Tensor, IntVector, float)}, for a batch whose inputs are not filled yet
-     * ({@code Batches.nextUnfilled}): each shard first has {@code fill} fill its own rows, on its
-     * own thread, so that the batch is gathered in parallel and each part lands in the cache of
-     * the core that uses it. With {@code fill == null} the inputs are taken as they are.
+     * ({@code Batches.nextUnfilled}): each thread first has {@code fill} fill the part of the
+     * batch it uses, on its own thread, so that the batch is gathered in parallel and each part
+     * lands in the cache of the core that uses it. With {@code fill == null} the inputs are
+     * taken as they are.
      */
     public double run(Tensor inputs, IntVector labels, float lr, Fill fill) {
         int shards = shardsFor(inputs.rows());
@@ -201,7 +204,7 @@ public final class TrainingStep implements AutoCloseable {
         int rows = inputs.rows();
         if (shards == 1) {
             if (fill != null) {
-                fill.fill(inputs, 0);
+                fill.fill(inputs, 0, 0);
             }
             double loss = shardGradients(0, workspace, seed, inputs, labels, 1f);
             output = shardOutputs[0];
@@ -266,7 +269,7 @@ public final class TrainingStep implements AutoCloseable {
         }
         Fill fill = batchFill;
         if (fill != null) {
-            fill.fill(shardInputs[k], from);
+            fill.fill(shardInputs[k], from, 0);
         }
         shardLosses[k] = shardGradients(k, k == 0 ? workspace : others[k - 1], shardSeed(seed, k), shardInputs[k],
                 shardLabels[k], (float) shardInputs[k].rows() / inputs.rows());

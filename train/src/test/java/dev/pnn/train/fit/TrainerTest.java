@@ -10,6 +10,7 @@ import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.MnistFixture;
 import dev.pnn.train.data.Batches;
+import dev.pnn.train.data.Dataset;
 import dev.pnn.train.data.Mnist;
 import dev.pnn.train.data.Normalization;
 import dev.pnn.train.exec.Network;
@@ -79,11 +80,61 @@ class TrainerTest {
             Batches.Batch batch = parts.nextUnfilled();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> parts.fill(batch.images().rows(40, 24), 41));
-            assertEquals("cannot fill 24 rows of 784 features from row 41 of a batch of 64 rows of 784 features",
+            assertEquals("cannot fill 24 rows of 784 features from row 41, feature 0 of a batch of 64 rows of 784 features",
                     e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> parts.fill(batch.images().rows(0, 8), -1));
             parts.startEpoch(3);
             assertThrows(IllegalStateException.class, () -> parts.fill(batch.images(), 0), "a new epoch's order");
+        }
+    }
+
+    /**
+     * Blocks of features filled into tensors of their own (as threads that split the first layer
+     * by its inputs fill them) are those columns of the batch gathered whole, to the bit; for
+     * images and for a table's rows.
+     */
+    @Test
+    void blocksOfFeaturesAreThoseColumnsOfTheWholeBatch() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor table = Tensor.allocate(arena, 30, 7);
+            for (int r = 0; r < 30; r++) {
+                for (int c = 0; c < 7; c++) {
+                    table.set(r, c, r * 7 + c * 0.5f - 3);
+                }
+            }
+            Dataset rows = Dataset.ofTable(table, dev.pnn.tensor.IntVector.allocate(arena, 30), 2, List.of("a", "b"));
+            for (Dataset data : List.of(mnist.train(), rows)) {
+                int features = data.features();
+                int[] columns = {0, features / 3, features / 2 + 1, features};
+                try (Batches whole = new Batches(data, 16, Normalization.MNIST, NativeBackend.instance(), 9, true);
+                     Batches parts = new Batches(data, 16, Normalization.MNIST, NativeBackend.instance(), 9, true)) {
+                    whole.startEpoch(1);
+                    parts.startEpoch(1);
+                    for (int s = 0; s < 2; s++) {
+                        Batches.Batch expected = whole.next();
+                        Batches.Batch batch = parts.nextUnfilled();
+                        for (int k = columns.length - 2; k >= 0; k--) {
+                            int width = columns[k + 1] - columns[k];
+                            Tensor block = Tensor.allocate(arena, 8, width);
+                            parts.fill(block, 5, columns[k]);
+                            for (int r = 0; r < 8; r++) {
+                                for (int c = 0; c < width; c++) {
+                                    assertEquals(expected.images().get(5 + r, columns[k] + c), block.get(r, c),
+                                            features + " features, batch " + s + ", row " + (5 + r) + ", column "
+                                                    + (columns[k] + c));
+                                }
+                            }
+                        }
+                    }
+                    parts.startEpoch(2);
+                    parts.nextUnfilled();
+                    Tensor wide = Tensor.allocate(arena, 4, 6);
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> parts.fill(wide, 0, features - 5));
+                    assertEquals("cannot fill 4 rows of 6 features from row 0, feature " + (features - 5)
+                            + " of a batch of 16 rows of " + features + " features", e.getMessage());
+                }
+            }
         }
     }
 
