@@ -29,7 +29,7 @@ import java.util.function.IntConsumer;
  * each update of a part of them then travels to the other cores, with its gradients: for the MNIST
  * MLP that is most of a step's traffic between cores. Here member {@code k} of the team owns the
  * input features {@code F_k} (a range of whole 64-byte lines of each row) and the same rows of
- * the first layer's weight: it copies those columns of the batch, multiplies them by its rows of
+ * the first layer's weight: it gathers (or copies) those columns of the batch, multiplies them by its rows of
  * the weight for all the batch's rows (a partial sum of the layer's output), computes its rows of
  * the weight's gradient from the output gradient of every shard, and updates them. The partial
  * sums are added in member order into each shard's rows, the bias added, and the rest of the
@@ -66,7 +66,6 @@ final class FirstLayerSplit implements AutoCloseable {
     private final ParameterRange biasRange; // member 0's
     /** Per member and shard: its range of that shard's tail gradient. */
     private final Tensor[][] tailGradientRanges;
-    private final IntConsumer fillTask = this::fillRows;
     private final IntConsumer partialTask = this::partial;
     private final IntConsumer shardTask = this::shard;
     private final IntConsumer reduceTask = this::reduceMember;
@@ -83,7 +82,6 @@ final class FirstLayerSplit implements AutoCloseable {
     private Tensor[] memberPartials;   // partials[k] as rows x out
     private Tensor[][] partialRows;    // [member][shard]: that member's partial, that shard's rows
     private Tensor[][] columnRows;     // [member][shard]: that member's columns, that shard's rows
-    private Tensor[] shardInputRows;   // [shard]: the batch's rows of that shard
     private Tensor[] shardTailInputs;  // [shard]: rows_k x out
     private IntVector[] shardLabelRows;
     private IntVector viewLabels;
@@ -185,9 +183,6 @@ final class FirstLayerSplit implements AutoCloseable {
         this.outputs = outputs;
         this.losses = losses;
         try {
-            if (fill != null) {
-                team.run(fillTask);
-            }
             team.run(partialTask);
             team.run(shardTask);
         } finally {
@@ -206,24 +201,24 @@ final class FirstLayerSplit implements AutoCloseable {
         team.run(reduceTask);
     }
 
-    /** Member k's rows of the batch, gathered on its own thread. */
-    private void fillRows(int k) {
-        if (k < shards) {
-            fill.fill(shardInputRows[k], TrainingStep.first(k, shards, inputs.rows()), 0);
-        }
-    }
-
-    /** Member k's columns of the batch, times its rows of the weight: its partial sum of the layer's output. */
+    /**
+     * Member k's columns of the batch (gathered on its own thread with a fill, else copied from
+     * the inputs), times its rows of the weight: its partial sum of the layer's output.
+     */
     private void partial(int k) {
-        int rows = inputs.rows();
-        int width = columns[k + 1] - columns[k];
-        MemorySegment src = inputs.segment();
-        MemorySegment dst = memberColumns[k].segment();
-        long rowBytes = (long) in * Float.BYTES;
-        long widthBytes = (long) width * Float.BYTES;
-        long at = (long) columns[k] * Float.BYTES;
-        for (int r = 0; r < rows; r++) {
-            MemorySegment.copy(src, r * rowBytes + at, dst, r * widthBytes, widthBytes);
+        if (fill != null) {
+            fill.fill(memberColumns[k], 0, columns[k]);
+        } else {
+            int rows = inputs.rows();
+            int width = columns[k + 1] - columns[k];
+            MemorySegment src = inputs.segment();
+            MemorySegment dst = memberColumns[k].segment();
+            long rowBytes = (long) in * Float.BYTES;
+            long widthBytes = (long) width * Float.BYTES;
+            long at = (long) columns[k] * Float.BYTES;
+            for (int r = 0; r < rows; r++) {
+                MemorySegment.copy(src, r * rowBytes + at, dst, r * widthBytes, widthBytes);
+            }
         }
         backend.gemm(false, false, 1f, memberColumns[k], weightRows[k], 0f, memberPartials[k]);
     }
@@ -301,7 +296,6 @@ final class FirstLayerSplit implements AutoCloseable {
         memberPartials = new Tensor[members];
         partialRows = new Tensor[members][shards];
         columnRows = new Tensor[members][shards];
-        shardInputRows = new Tensor[shards];
         shardTailInputs = new Tensor[shards];
         shardLabelRows = new IntVector[shards];
         for (int k = 0; k < members; k++) {
@@ -316,7 +310,6 @@ final class FirstLayerSplit implements AutoCloseable {
                 partialRows[k][j] = memberPartials[k].rows(from, n);
                 columnRows[k][j] = memberColumns[k].rows(from, n);
             }
-            shardInputRows[j] = inputs.rows(from, n);
             shardTailInputs[j] = tailInputs[j].view(0, n, out);
             shardLabelRows[j] = labels.slice(from, n);
         }

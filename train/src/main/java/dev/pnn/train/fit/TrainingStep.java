@@ -166,8 +166,10 @@ public final class TrainingStep implements AutoCloseable {
      * As {@link #run(Tensor, IntVector, float)}, for a batch whose inputs are not filled yet
      * ({@code Batches.nextUnfilled}): each thread first has {@code fill} fill the part of the
      * batch it uses, on its own thread, so that the batch is gathered in parallel and each part
-     * lands in the cache of the core that uses it. With {@code fill == null} the inputs are
-     * taken as they are.
+     * lands in the cache of the core that uses it. That part is a shard's rows, or, when the
+     * first layer is split by its inputs, a thread's features of every row, gathered into a block
+     * of its own: the inputs tensor is then left as it was. With {@code fill == null} the inputs
+     * are taken as they are.
      */
     public double run(Tensor inputs, IntVector labels, float lr, Fill fill) {
         int shards = shardsFor(inputs.rows());

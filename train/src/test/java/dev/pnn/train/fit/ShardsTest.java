@@ -156,33 +156,44 @@ class ShardsTest {
     }
 
     /**
-     * A batch that each shard gathers for itself ({@code Batches.nextUnfilled} and
-     * {@code Batches::fill}) trains to the bits of the same batch gathered whole beforehand, and
-     * ends up gathered whole.
+     * A batch that each thread gathers its part of ({@code Batches.nextUnfilled} and
+     * {@code Batches::fill}) trains to the bits of the same batch gathered whole beforehand: on
+     * one thread and with the batch split (a convolution first: each shard gathers its rows, and
+     * the batch ends up gathered whole), and with the MLP's first layer split by its inputs (each
+     * thread gathers its features of every row into a block of its own).
      */
     @Test
-    void shardsThatFillTheirOwnRowsTrainAsOnAGatheredBatch() {
+    void threadsThatFillTheirOwnPartTrainAsOnAGatheredBatch() {
         Mnist mnist = MnistFixture.shared();
-        for (int shards : new int[] {1, 2, 3}) {
-            try (Network a = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5);
-                 Network b = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5);
-                 TrainingStep stepA = new TrainingStep(a, Loss.nll(), Sgd.momentum(0.9), shards);
-                 TrainingStep stepB = new TrainingStep(b, Loss.nll(), Sgd.momentum(0.9), shards);
-                 Batches gathered = new Batches(mnist.train(), 50, Normalization.MNIST, backend, 3, true);
-                 Batches filled = new Batches(mnist.train(), 50, Normalization.MNIST, backend, 3, true)) {
-                gathered.startEpoch(0);
-                filled.startEpoch(0);
-                TrainingStep.Fill fill = filled::fill;
-                for (int s = 0; s < 5; s++) {
-                    Batches.Batch x = gathered.next();
-                    Batches.Batch y = filled.nextUnfilled();
-                    double lossA = stepA.run(x.images(), x.labels(), 0.05f);
-                    double lossB = stepB.run(y.images(), y.labels(), 0.05f, fill);
-                    assertEquals(lossA, lossB, shards + " shards, step " + s + ": loss");
-                    assertArrayEquals(x.images().toArray(), y.images().toArray(), shards + " shards: the batch");
+        Model conv = new Model(Shape.of(28, 28, 1), List.of(new Conv2d(1, 4, 3), new ReLU(), new MaxPool2d(2),
+                new Flatten(), new Linear(13 * 13 * 4, 10), new LogSoftMax()));
+        for (Model model : List.of(Model.mnist(), conv)) {
+            for (int shards : new int[] {1, 2, 3}) {
+                boolean split = FirstLayerSplit.appliesTo(model, Loss.nll(), shards);
+                assertEquals(model == conv || shards == 1, !split, "which way " + shards + " shards split");
+                try (Network a = Network.create(model, backend, Init.PYTORCH_DEFAULT, 5);
+                     Network b = Network.create(model, backend, Init.PYTORCH_DEFAULT, 5);
+                     TrainingStep stepA = new TrainingStep(a, Loss.nll(), Sgd.momentum(0.9), shards);
+                     TrainingStep stepB = new TrainingStep(b, Loss.nll(), Sgd.momentum(0.9), shards);
+                     Batches gathered = new Batches(mnist.train(), 50, Normalization.MNIST, backend, 3, true);
+                     Batches filled = new Batches(mnist.train(), 50, Normalization.MNIST, backend, 3, true)) {
+                    gathered.startEpoch(0);
+                    filled.startEpoch(0);
+                    TrainingStep.Fill fill = filled::fill;
+                    String what = model.widths() + ", " + shards + " shards";
+                    for (int s = 0; s < 5; s++) {
+                        Batches.Batch x = gathered.next();
+                        Batches.Batch y = filled.nextUnfilled();
+                        double lossA = stepA.run(x.images(), x.labels(), 0.05f);
+                        double lossB = stepB.run(y.images(), y.labels(), 0.05f, fill);
+                        assertEquals(lossA, lossB, what + ", step " + s + ": loss");
+                        if (!split) {
+                            assertArrayEquals(x.images().toArray(), y.images().toArray(), what + ": the batch");
+                        }
+                    }
+                    assertArrayEquals(a.parameters().flat().toArray(), b.parameters().flat().toArray(),
+                            what + ": parameters");
                 }
-                assertArrayEquals(a.parameters().flat().toArray(), b.parameters().flat().toArray(),
-                        shards + " shards: parameters");
             }
         }
     }
