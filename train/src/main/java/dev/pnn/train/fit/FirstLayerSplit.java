@@ -28,9 +28,9 @@ import java.util.function.IntConsumer;
  * <p>Splitting the whole batch makes every thread read all of the first layer's weights, and
  * each update of a part of them then travels to the other cores, with its gradients: for the MNIST
  * MLP that is most of a step's traffic between cores. Here member {@code k} of the team owns the
- * input features {@code F_k} (a range of whole 64-byte lines of each row) and the same rows of
- * the first layer's weight: it gathers (or copies) those columns of the batch, multiplies them by its rows of
- * the weight for all the batch's rows (a partial sum of the layer's output), computes its rows of
+ * input features {@code F_k} (an equal share of them, in order) and the same rows of the first
+ * layer's weight: it gathers (or copies) those columns of the batch, multiplies them by its rows
+ * of the weight for all the batch's rows (a partial sum of the layer's output), computes its rows of
  * the weight's gradient from the output gradient of every shard, and updates them. The partial
  * sums are added in member order into each shard's rows, the bias added, and the rest of the
  * network (a model of the remaining layers over the end of the same parameter buffer) runs per
@@ -39,8 +39,8 @@ import java.util.function.IntConsumer;
  */
 final class FirstLayerSplit implements AutoCloseable {
 
-    /** Floats in a 64-byte line: the unit of the feature ranges. */
-    private static final int LINE = 16;
+    /** The fewest input features a member owns: fewer make products too thin to pay for the split. */
+    static final int MIN_FEATURES = 32;
 
     private final Backend backend;
     private final WorkerTeam team;
@@ -98,13 +98,13 @@ final class FirstLayerSplit implements AutoCloseable {
     private float updateLr;
 
     /**
-     * Whether this split is for {@code model}: a first Linear with at least two 64-byte lines of
+     * Whether this split is for {@code model}: a first Linear with at least {@link #MIN_FEATURES}
      * inputs a member, and after it layers with parameters that the loss leaves to run.
      */
     static boolean appliesTo(Model model, Loss loss, int members) {
         List<Layer> layers = model.layers();
         if (members < 2 || layers.size() < 2 || !(layers.get(0) instanceof Linear first)
-                || first.in() < 2 * LINE * members) {
+                || first.in() < MIN_FEATURES * members) {
             return false;
         }
         Model tail = tail(model);
@@ -142,7 +142,9 @@ final class FirstLayerSplit implements AutoCloseable {
         }
         this.columns = new int[members + 1];
         for (int k = 0; k <= members; k++) {
-            columns[k] = k == members ? in : (int) ((long) k * (in / LINE) / members) * LINE;
+            // each member gathers its features into a block of its own, so a range need not start on
+            // a cache line of the rows: equal shares keep the members' products equally long
+            columns[k] = TrainingStep.first(k, members, in);
         }
         this.bias = params.view((long) in * out, new Shape(out));
         this.biasGradient = gradients.view((long) in * out, new Shape(out));
