@@ -75,13 +75,15 @@ final class FirstLayerSplit implements AutoCloseable {
     private Tensor[] columnBlocks;  // per member: capacity x |F_k|
     private Tensor[] partials;      // per member: capacity x out
     private Tensor[] tailInputs;    // per shard: capacity x out (its rows only are used)
+    private Tensor outputGradients; // capacity x out: the layer's output gradient, each shard's in its rows
     private int viewRows = -1;
     private int viewShards;
     private Tensor viewInputs;
     private Tensor[] memberColumns;    // columnBlocks[k] as rows x |F_k|
     private Tensor[] memberPartials;   // partials[k] as rows x out
     private Tensor[][] partialRows;    // [member][shard]: that member's partial, that shard's rows
-    private Tensor[][] columnRows;     // [member][shard]: that member's columns, that shard's rows
+    private Tensor batchOutputGradients;  // outputGradients as rows x out
+    private Tensor[] shardOutputGradients; // [shard]: its rows of batchOutputGradients
     private Tensor[] shardTailInputs;  // [shard]: rows_k x out
     private IntVector[] shardLabelRows;
     private IntVector viewLabels;
@@ -93,7 +95,6 @@ final class FirstLayerSplit implements AutoCloseable {
     private long seed;
     private Tensor[] outputs;
     private double[] losses;
-    private final Tensor[] inputGradients;
     private long updateStep;
     private float updateLr;
 
@@ -167,7 +168,6 @@ final class FirstLayerSplit implements AutoCloseable {
             }
         }
         this.biasRange = ParameterRange.of(params, gradients, state, (long) in * out, out);
-        this.inputGradients = new Tensor[members];
     }
 
     /**
@@ -246,22 +246,18 @@ final class FirstLayerSplit implements AutoCloseable {
         if (share != 1f) {
             backend.scale(share, dy);
         }
-        inputGradients[k] = w.backward(dy);
+        // into the batch's rows, so that the weight's gradient is one product over the whole batch
+        shardOutputGradients[k].copyFrom(w.backward(dy));
         outputs[k] = y;
         losses[k] = loss;
     }
 
     /** Member k: its rows of the weight's gradient (and the bias's, member 0), its range of the rest; its update. */
     private void reduceMember(int k) {
-        for (int j = 0; j < shards; j++) {
-            backend.gemm(true, false, 1f, columnRows[k][j], inputGradients[j], j == 0 ? 0f : 1f,
-                    weightGradientRows[k]);
-        }
+        backend.gemm(true, false, 1f, memberColumns[k], batchOutputGradients, 0f, weightGradientRows[k]);
         if (k == 0) {
             biasGradient.zero();
-            for (int j = 0; j < shards; j++) {
-                backend.biasBackward(inputGradients[j], biasGradient);
-            }
+            backend.biasBackward(batchOutputGradients, biasGradient);
         }
         ParameterRange tail = tailRanges[k];
         tail.gradient().copyFrom(tailGradientRanges[k][0]);
@@ -293,11 +289,13 @@ final class FirstLayerSplit implements AutoCloseable {
                 partials[k] = Tensor.allocate(arena, rows, out);
                 tailInputs[k] = Tensor.allocate(arena, rows, out);
             }
+            outputGradients = Tensor.allocate(arena, rows, out);
         }
         memberColumns = new Tensor[members];
         memberPartials = new Tensor[members];
         partialRows = new Tensor[members][shards];
-        columnRows = new Tensor[members][shards];
+        shardOutputGradients = new Tensor[shards];
+        batchOutputGradients = outputGradients.view(0, rows, out);
         shardTailInputs = new Tensor[shards];
         shardLabelRows = new IntVector[shards];
         for (int k = 0; k < members; k++) {
@@ -310,8 +308,8 @@ final class FirstLayerSplit implements AutoCloseable {
             int n = TrainingStep.first(j + 1, shards, rows) - from;
             for (int k = 0; k < members; k++) {
                 partialRows[k][j] = memberPartials[k].rows(from, n);
-                columnRows[k][j] = memberColumns[k].rows(from, n);
             }
+            shardOutputGradients[j] = batchOutputGradients.rows(from, n);
             shardTailInputs[j] = tailInputs[j].view(0, n, out);
             shardLabelRows[j] = labels.slice(from, n);
         }
