@@ -30,32 +30,27 @@ public final class Parameters implements AutoCloseable {
     private final Tensor[][] views;
     private final Map<String, Tensor> byName;
 
-    private Parameters(Model model) {
+    /** The parameters of {@code model} in {@code flat}, laid out by {@code layout}; {@code arena} owns it, or null. */
+    private Parameters(Model model, Layout layout, Arena arena, Tensor flat) {
         this.model = model;
-        this.layout = new Layout(model);
-        MemoryBudget.require("model " + model.widths() + " (" + layout.count() + " parameters)", bytesFor(model));
-        this.arena = Arena.ofShared();
-        try {
-            this.flat = Tensor.allocate(arena, layout.flatShape());
-        } catch (RuntimeException | OutOfMemoryError e) {
-            arena.close();
-            throw e;
-        }
+        this.layout = layout;
+        this.arena = arena;
+        this.flat = flat;
         this.views = layout.carve(flat, model.layers().size());
         this.byName = layout.byName(views);
     }
 
-    private Parameters(Model model, Tensor flat) {
-        this.model = model;
-        this.layout = new Layout(model);
-        if (flat.size() != layout.count()) {
-            throw new IllegalArgumentException("model " + model.widths() + " has " + layout.count()
-                    + " parameters, the buffer holds " + flat.size());
+    /** A buffer of its own for {@code model}'s parameters, every value zero. */
+    private static Parameters allocate(Model model) {
+        Layout layout = new Layout(model);
+        MemoryBudget.require("model " + model.widths() + " (" + layout.count() + " parameters)", bytesFor(model));
+        Arena arena = Arena.ofShared();
+        try {
+            return new Parameters(model, layout, arena, Tensor.allocate(arena, layout.flatShape()));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            arena.close();
+            throw e;
         }
-        this.arena = null;
-        this.flat = flat.view(0, layout.flatShape());
-        this.views = layout.carve(this.flat, model.layers().size());
-        this.byName = layout.byName(views);
     }
 
     /**
@@ -66,12 +61,17 @@ public final class Parameters implements AutoCloseable {
      * @throws IllegalArgumentException when {@code flat} does not hold as many values as the model has parameters
      */
     public static Parameters over(Model model, Tensor flat) {
-        return new Parameters(model, flat);
+        Layout layout = new Layout(model);
+        if (flat.size() != layout.count()) {
+            throw new IllegalArgumentException("model " + model.widths() + " has " + layout.count()
+                    + " parameters, the buffer holds " + flat.size());
+        }
+        return new Parameters(model, layout, null, flat.view(0, layout.flatShape()));
     }
 
     /** Parameters for {@code model}, every value zero (set them through {@link #flat()} or {@link #get}). */
     public static Parameters zeros(Model model) {
-        return new Parameters(model);
+        return allocate(model);
     }
 
     /**
@@ -80,7 +80,7 @@ public final class Parameters implements AutoCloseable {
      * parameters on every run and machine.
      */
     public static Parameters initialized(Model model, Init init, long seed) {
-        Parameters p = new Parameters(model);
+        Parameters p = allocate(model);
         Rng rng = new Rng(seed);
         for (Layout.Entry e : p.layout.entries()) {
             e.spec().initializer().fill(p.byName.get(e.name()), init, rng);
