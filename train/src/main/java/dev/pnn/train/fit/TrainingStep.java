@@ -126,10 +126,11 @@ public final class TrainingStep implements AutoCloseable {
         this.shardOutputs = new Tensor[shards];
         this.shardLosses = new double[shards];
         this.shardOutputViews = new Tensor[shards];
-        this.shardInputs = new Tensor[shards];
-        this.shardLabels = new IntVector[shards];
-        this.slicedInputs = new Tensor[shards];
-        this.slicedLabels = new IntVector[shards];
+        int rowViews = splitFirstLayer ? 0 : shards; // the split keeps its own views of the batch
+        this.shardInputs = new Tensor[rowViews];
+        this.shardLabels = new IntVector[rowViews];
+        this.slicedInputs = new Tensor[rowViews];
+        this.slicedLabels = new IntVector[rowViews];
         this.arena = shards == 1 ? null : Arena.ofShared();
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
         this.split = splitFirstLayer ? new FirstLayerSplit(net, loss, optimizer, state, workspace, team) : null;
