@@ -30,12 +30,13 @@ import java.util.function.IntConsumer;
  * MLP that is most of a step's traffic between cores. Here member {@code k} of the team owns the
  * input features {@code F_k} (an equal share of them, in order) and the same rows of the first
  * layer's weight: it gathers (or copies) those columns of the batch, multiplies them by its rows
- * of the weight for all the batch's rows (a partial sum of the layer's output), computes its rows of
- * the weight's gradient from the output gradient of every shard, and updates them. The partial
- * sums are added in member order into each shard's rows, the bias added, and the rest of the
- * network (a model of the remaining layers over the end of the same parameter buffer) runs per
- * shard in a workspace of its own, as shards do. Its gradients are summed by ranges into the
- * step's workspace, in shard order. A given number of threads gives the same bits on every run.
+ * of the weight for all the batch's rows (a partial sum of the layer's output), computes its rows
+ * of the weight's gradient from the whole batch's output gradient, and updates them. Each shard's
+ * rows of the layer's output are member 0's partial sums plus the bias, then the others' partial
+ * sums in member order; the rest of the network (a model of the remaining layers over the end of
+ * the same parameter buffer) runs per shard in a workspace of its own, as shards do. Its
+ * gradients are summed by ranges into the step's workspace, in shard order. A given number of
+ * threads gives the same bits on every run.
  */
 final class FirstLayerSplit implements AutoCloseable {
 
@@ -225,17 +226,18 @@ final class FirstLayerSplit implements AutoCloseable {
         backend.gemm(false, false, 1f, memberColumns[k], weightRows[k], 0f, memberPartials[k]);
     }
 
-    /** Shard k: its rows of the layer's output (the partial sums in member order, the bias), then the rest. */
+    /**
+     * Shard k: its rows of the layer's output (member 0's partial sum plus the bias, then the others'
+     * partial sums in member order), then the rest of the network.
+     */
     private void shard(int k) {
         if (k >= shards) {
             return;
         }
-        Tensor z = shardTailInputs[k];
-        z.copyFrom(partialRows[0][k]);
+        Tensor z = backend.biasAdd(partialRows[0][k], bias, shardTailInputs[k]);
         for (int m = 1; m < members; m++) {
             backend.axpy(1f, partialRows[m][k], z);
         }
-        backend.biasAdd(z, bias, z);
         Workspace w = tailWorkspaces[k];
         w.randomStream(TrainingStep.shardSeed(seed, k), state.steps());
         Tensor y = w.forwardForBackward(z, tailObjective.layers(), true, true);
