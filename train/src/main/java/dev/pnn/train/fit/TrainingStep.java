@@ -36,6 +36,11 @@ import java.util.function.IntConsumer;
  * the rest by rows ({@link FirstLayerSplit}), so that its weights, most of an MLP's, never travel
  * between cores. The backend's BLAS threads are per call: give each shard one
  * ({@code NativeBackend.setThreads(1)}) when there are as many shards as cores.
+ *
+ * <p>Run a JVM that trains with shards with {@code -XX:TieredStopAtLevel=1}: under the JVM's
+ * defaults a step's code runs in the compiler's profiling tier for its first few thousand
+ * calls, and shards that update the same profile counters at once run those steps two to three
+ * times slower.
  */
 public final class TrainingStep implements AutoCloseable {
 
