@@ -4,6 +4,7 @@ module dev.pnn.cli {
     requires info.picocli;
     requires com.google.gson;
     requires java.desktop;
+    requires jdk.management;
     requires org.knowm.xchart;
     requires me.tongfei.progressbar;
 

@@ -25,9 +25,11 @@ import dev.pnn.train.model.Activation;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Model;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,8 +53,8 @@ import picocli.CommandLine.Option;
         description = {"Trains a model on MNIST (or any data in its IDX layout, or a CSV table) and prints the test "
                 + "accuracy.", "", "Models (--model NAME); each sets the defaults of the options, which override them:",
                 "  mlp             784-128-64-10 ReLU, nll, momentum 0.9 + weight decay 5e-4, lr 0.05 cosine,",
-                "                  batch 64 over 2 shards, 10 epochs, MNIST normalization: >= 98.2% (98.29 to",
-                "                  98.43% for 3 seeds here)",
+                "                  batch 64 over 2 shards, 10 epochs, MNIST normalization: >= 98.2% (98.37 to",
+                "                  98.46% for 3 seeds here)",
                 "  softmax         784-10 (one Linear layer), otherwise as mlp: >= 92% (92.58% here)",
                 "  sigmoid-30      Nielsen's network.py: 784-30-10 sigmoid, quadratic cost, plain SGD lr 3.0,",
                 "                  batch 10, 30 epochs, pixels in [0, 1]: >= 95%",
@@ -62,6 +64,29 @@ import picocli.CommandLine.Option;
                 "  perceptron-3v7  3s against 7s: 784 weights and a bias, averaged perceptron, lr 1, 5 epochs:",
                 "                  >= 98% of the test set's 3s and 7s (--save writes its JSON)", ""})
 final class TrainCommand implements Callable<Integer> {
+
+    /**
+     * The header's hint for a run with shards when the JVM profiles code before its optimizing
+     * compiler takes it (its defaults): the shards then update the same profile counters at once
+     * and the first epochs run two to three times slower. Empty when the JVM runs C1 alone
+     * ({@code TieredStopAtLevel} 1) or C2 alone, or when the options are unknown (null).
+     */
+    static String profilingHint(String tieredCompilation, String tieredStopAtLevel) {
+        if (!"true".equals(tieredCompilation) || tieredStopAtLevel == null || tieredStopAtLevel.equals("1")) {
+            return "";
+        }
+        return "; the JVM profiles the first few thousand steps, which slows threads that share the profile: "
+                + "-XX:TieredStopAtLevel=1 spares it (as make train does)";
+    }
+
+    /** A HotSpot option's value, or null where the JVM has no such option. */
+    private static String jvmOption(String name) {
+        try {
+            return ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption(name).getValue();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
 
     /** The lowest learning rate that still moves float32 weights. */
     static final double MIN_LR = 1e-10;
@@ -285,7 +310,8 @@ final class TrainCommand implements Callable<Integer> {
                                 d.validation().size()), d.test().size(), d.describeNormalization());
                 out.printf(Locale.ROOT, "training %d epochs, batch %d, %s, lr %s, loss %s%s%n", config.epochs(),
                         config.batchSize(), config.optimizer(), config.schedule(), config.loss(),
-                        config.shards() == 1 ? "" : ", each batch over " + config.shards() + " threads");
+                        config.shards() == 1 ? "" : ", each batch over " + config.shards() + " threads"
+                                + profilingHint(jvmOption("TieredCompilation"), jvmOption("TieredStopAtLevel")));
                 if (from != null) {
                     out.printf(Locale.ROOT, "resuming from %s: epoch %d, step %d%n", checkpoint, from.epoch() + 1,
                             from.step());

@@ -9,9 +9,11 @@ import dev.pnn.train.fit.TrainingConfig;
 import dev.pnn.train.io.ModelFile;
 import dev.pnn.train.model.Model;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -265,6 +267,26 @@ class MainTest {
         assertEquals(Main.OK, r.exit(), r.out());
         assertTrue(r.out().contains("backend  native: blis (BLIS 0."), r.out());
         assertTrue(r.out().contains("), 2 threads"), r.out());
+    }
+
+    /**
+     * With shards, the header says when the JVM profiles the first steps (its defaults) and how to
+     * avoid it; not when it runs C1 alone or C2 alone.
+     */
+    @Test
+    void theHeaderHintsAtTheProfilingTierWhenShardsShareIt() {
+        assertTrue(TrainCommand.profilingHint("true", "4").contains("-XX:TieredStopAtLevel=1"));
+        assertTrue(TrainCommand.profilingHint("true", "3").contains("-XX:TieredStopAtLevel=1"));
+        assertEquals("", TrainCommand.profilingHint("true", "1"));
+        assertEquals("", TrainCommand.profilingHint("false", "4"));
+        assertEquals("", TrainCommand.profilingHint(null, null));
+        HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        String hint = TrainCommand.profilingHint(bean.getVMOption("TieredCompilation").getValue(),
+                bean.getVMOption("TieredStopAtLevel").getValue());
+        Result r = run("train", "--epochs", "1", "--hidden", "16", "--shards", "2", "--data", DATA.toString());
+        assertEquals(Main.OK, r.exit(), r.err());
+        String training = r.out().lines().filter(l -> l.startsWith("training ")).findFirst().orElseThrow();
+        assertTrue(training.endsWith("each batch over 2 threads" + hint), training);
     }
 
     /** Train, save, evaluate, predict a test image and a picture, export as JSON and check it with numpy. */
