@@ -156,7 +156,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--shards", paramLabel = "N",
             description = "split each training batch over N threads, each with --threads BLAS threads (use N = the "
-                    + "cores with --threads 1); the same N gives the same bits  [default: the model's: 2 for cnn, else 1]")
+                    + "cores with --threads 1); the same N gives the same bits  [default: the model's: 2 for cnn, 2 "
+                    + "for mlp on two cores or more, else 1]")
     Integer shards;
 
     @Option(names = "--normalize", paramLabel = "MODE",
