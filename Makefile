@@ -16,10 +16,15 @@ BENCH_JAR := bench/target/benchmarks.jar
 # ARGS reaches the commands as written ($(value ARGS)), so a JMH pattern may end in $.
 ARGS ?=
 # JVM options of pnn's commands (make train, make pnn). A training run spends its time in native
-# code; the JIT's optimizing tier (C2) would spend about a second compiling the Java around it,
-# on the cores the training threads use. Its first tier alone trains the default 10 epochs in
-# less time (BENCHMARKS.md, "Warm-up"). PNN_JAVA_OPTS= runs with the JVM's defaults.
+# code; under the JVM's defaults the Java around it runs profiled for its first few thousand
+# steps, where two training threads update the same profile counters, and the optimizing tier
+# (C2) then spends about a second compiling it on the cores the threads use. The first tier
+# alone trains the default 10 epochs in less time (BENCHMARKS.md, "Warm-up").
+# PNN_JAVA_OPTS= runs with the JVM's defaults.
 PNN_JAVA_OPTS ?= -XX:TieredStopAtLevel=1
+# JVM options of make bench-epoch: none, so the benchmark keeps the JVM's defaults;
+# BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 times what make train runs.
+BENCH_JAVA_OPTS ?=
 
 # ---- JDK ------------------------------------------------------------------------------------
 # Major version of the JDK at $1, or 0 when $1 is not a JDK (no javac).
@@ -164,7 +169,7 @@ bench: jdk native
 
 bench-epoch: jdk native data
 	$(MVN) -q -DskipTests package
-	"$(JDK)/bin/java" --enable-native-access=ALL-UNNAMED -cp $(BENCH_JAR) dev.pnn.bench.EpochBenchmark $(value ARGS)
+	"$(JDK)/bin/java" $(BENCH_JAVA_OPTS) --enable-native-access=ALL-UNNAMED -cp $(BENCH_JAR) dev.pnn.bench.EpochBenchmark $(value ARGS)
 
 clean:
 	rm -rf native/build
