@@ -241,6 +241,30 @@ public final class Tensor {
         return this;
     }
 
+    /**
+     * Copies a block of {@code src}, read as a matrix, into this tensor: rows {@code row ..
+     * row + rows() - 1}, columns {@code column .. column + cols() - 1}; returns this. Nothing to
+     * copy when this tensor is that block's memory already (whole rows of {@code src}).
+     *
+     * @throws IndexOutOfBoundsException when the block is not within {@code src}
+     */
+    public Tensor copyFrom(Tensor src, int row, int column) {
+        if (row < 0 || column < 0 || row > src.rows - rows || column > src.cols - cols) {
+            throw new IndexOutOfBoundsException("copyFrom: a block of " + rows + "x" + cols + " at row " + row
+                    + ", column " + column + " is outside the source's " + src.rows + "x" + src.cols);
+        }
+        long srcRowBytes = (long) src.cols * Float.BYTES;
+        long rowBytes = (long) cols * Float.BYTES;
+        long at = row * srcRowBytes + (long) column * Float.BYTES;
+        if (cols == src.cols && segment.address() == src.segment.address() + at) {
+            return this;
+        }
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(src.segment, at + r * srcRowBytes, segment, r * rowBytes, rowBytes);
+        }
+        return this;
+    }
+
     /** The elements in row-major order, copied onto the heap. */
     public float[] toArray() {
         return segment.toArray(FLOAT);

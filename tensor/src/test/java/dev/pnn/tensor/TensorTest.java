@@ -193,6 +193,22 @@ class TensorTest {
     }
 
     @Test
+    void copyFromABlock() {
+        Tensor src = Tensor.of(arena, 3, 4, 0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23);
+        Tensor block = Tensor.allocate(arena, 2, 2).copyFrom(src, 1, 2);
+        assertArrayEquals(new float[] {12, 13, 22, 23}, block.toArray());
+        Tensor rows = src.rows(1, 2);
+        assertArrayEquals(new float[] {10, 11, 12, 13, 20, 21, 22, 23}, rows.copyFrom(src, 1, 0).toArray());
+        Tensor wide = Tensor.allocate(arena, 2, 3).copyFrom(src, 0, 1);
+        assertArrayEquals(new float[] {1, 2, 3, 11, 12, 13}, wide.toArray());
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> wide.copyFrom(src, 2, 0));
+        assertEquals("copyFrom: a block of 2x3 at row 2, column 0 is outside the source's 3x4", e.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> wide.copyFrom(src, 0, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> wide.copyFrom(src, -1, 0));
+        assertArrayEquals(new float[] {1, 2, 3, 11, 12, 13}, wide.toArray(), "a refused copy writes nothing");
+    }
+
+    @Test
     void intVectorAndByteMatrix() {
         IntVector v = IntVector.of(arena, 3, 1, 4, 1, 5);
         assertEquals(5, v.size());

@@ -7,7 +7,6 @@ import dev.pnn.tensor.Rng;
 import dev.pnn.tensor.Tensor;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Mini-batches of a {@link Dataset}: images gathered by the backend's gather kernel (scaled and
@@ -198,17 +197,7 @@ public final class Batches implements AutoCloseable {
             return;
         }
         // a table's rows are in the batch already (nextUnfilled): copy the block unless it is them
-        long rowBytes = (long) data.features() * Float.BYTES;
-        long from = row * rowBytes + (long) column * Float.BYTES;
-        MemorySegment images = b.images().segment();
-        MemorySegment dst = block.segment();
-        if (width == data.features() && dst.address() == images.address() + from) {
-            return;
-        }
-        long widthBytes = (long) width * Float.BYTES;
-        for (int r = 0; r < block.rows(); r++) {
-            MemorySegment.copy(images, from + r * rowBytes, dst, r * widthBytes, widthBytes);
-        }
+        block.copyFrom(b.images(), row, column);
     }
 
     @Override

@@ -17,7 +17,6 @@ import dev.pnn.train.optim.Optimizer;
 import dev.pnn.train.optim.OptimizerState;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.function.IntConsumer;
 
@@ -212,16 +211,7 @@ final class FirstLayerSplit implements AutoCloseable {
         if (fill != null) {
             fill.fill(memberColumns[k], 0, columns[k]);
         } else {
-            int rows = inputs.rows();
-            int width = columns[k + 1] - columns[k];
-            MemorySegment src = inputs.segment();
-            MemorySegment dst = memberColumns[k].segment();
-            long rowBytes = (long) in * Float.BYTES;
-            long widthBytes = (long) width * Float.BYTES;
-            long at = (long) columns[k] * Float.BYTES;
-            for (int r = 0; r < rows; r++) {
-                MemorySegment.copy(src, r * rowBytes + at, dst, r * widthBytes, widthBytes);
-            }
+            memberColumns[k].copyFrom(inputs, 0, columns[k]);
         }
         backend.gemm(false, false, 1f, memberColumns[k], weightRows[k], 0f, memberPartials[k]);
     }
