@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
 
 /** {@code pnn moons}: a 2-16-16-2 MLP on two interleaving half circles, and its decision boundary. */
 @Command(name = "moons", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Trains a 2-16-16-2 ReLU MLP on the two-moons problem (80% of the points; tested on the rest) "
+        description = "Trains a 2-16-16-2 ReLU MLP on the two-moons problem (80%% of the points; tested on the rest) "
                 + "and draws its decision boundary.")
 final class MoonsCommand implements Callable<Integer> {
 

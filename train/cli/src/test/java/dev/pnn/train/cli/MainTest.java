@@ -76,7 +76,17 @@ class MainTest {
         assertEquals(new TreeSet<>(List.of("--model", "--format", "--output", "--help", "--version")),
                 names(cli.getSubcommands().get("export")));
         for (String command : List.of("train", "evaluate", "predict", "export", "plot", "inspect", "moons")) {
-            Result r = run(command, "--help");
+            // picocli formats descriptions as format strings, and warns on System.err of a lone %
+            PrintStream systemErr = System.err;
+            ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+            Result r;
+            try {
+                System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
+                r = run(command, "--help");
+            } finally {
+                System.setErr(systemErr);
+            }
+            assertEquals("", warnings.toString(StandardCharsets.UTF_8), command + " --help");
             assertEquals(Main.OK, r.exit());
             for (String option : names(cli.getSubcommands().get(command))) {
                 assertTrue(r.out().contains(option), command + " --help lacks " + option);
