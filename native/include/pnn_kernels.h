@@ -21,9 +21,33 @@
 
 /* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
  * whose pnn_kernels_abi_version() differs from the value it was generated against. */
-#define PNN_KERNELS_ABI_VERSION 6
+#define PNN_KERNELS_ABI_VERSION 7
 
 int pnn_kernels_abi_version(void);
+
+/* ---- matrix product ---------------------------------------------------------------------- */
+
+/* 1 when pnn_matmul runs on this processor (it needs AVX-512F), else 0: then pnn_matmul must not
+ * be called, and a BLAS does the products. */
+int pnn_matmul_supported(void);
+
+/* The largest k of a product whose b is given transposed (b_cs != 1 in pnn_matmul). */
+#define PNN_MATMUL_MAX_PACKED_K 256
+
+/* c = alpha * op(a) op(b) + beta * c, where op(a)[i][p] = a[i * a_rs + p * a_cs] and
+ * op(b)[p][j] = b[p * b_rs + j * b_cs]: (rs, cs) = (k, 1) for a row-major (m, k) a, (1, m) for the
+ * transpose of a row-major (k, m) one; (n, 1) for a row-major (k, n) b, (1, k) for the transpose of
+ * a row-major (n, k) one, which needs k <= PNN_MATMUL_MAX_PACKED_K. c is not read when beta is 0.
+ * Each element's sum runs over p = 0, 1, ..., k - 1, one fused multiply-add after another from 0,
+ * then alpha * sum + beta * c (each product rounded, as written), so the result does not depend
+ * on m, n, the operands' layout or where the element lies. Nothing is blocked: meant for operands
+ * that fit in a core's cache together, where it beats a BLAS's packing; far slower than a BLAS on
+ * large ones. c must not overlap a or b. */
+void pnn_matmul(float* c,        /* (m, n), row stride ldc */
+                const float* a,  /* op(a): (m, k) by its strides */
+                const float* b,  /* op(b): (k, n) by its strides */
+                int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float alpha,
+                float beta);
 
 /* ---- forward ----------------------------------------------------------------------------- */
 

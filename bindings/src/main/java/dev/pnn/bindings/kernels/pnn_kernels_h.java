@@ -23,14 +23,23 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)6L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)7L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 6
+     * #define PNN_KERNELS_ABI_VERSION 7
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
         return PNN_KERNELS_ABI_VERSION;
+    }
+    private static final int PNN_MATMUL_MAX_PACKED_K = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define PNN_MATMUL_MAX_PACKED_K 256
+     * }
+     */
+    public static int PNN_MATMUL_MAX_PACKED_K() {
+        return PNN_MATMUL_MAX_PACKED_K;
     }
 
     private static class pnn_kernels_abi_version {
@@ -84,6 +93,135 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
                 traceDowncall("pnn_kernels_abi_version");
             }
             return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_matmul_supported {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            pnn_kernels_h.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_matmul_supported");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int pnn_matmul_supported()
+     * }
+     */
+    public static FunctionDescriptor pnn_matmul_supported$descriptor() {
+        return pnn_matmul_supported.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int pnn_matmul_supported()
+     * }
+     */
+    public static MethodHandle pnn_matmul_supported$handle() {
+        return pnn_matmul_supported.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int pnn_matmul_supported()
+     * }
+     */
+    public static MemorySegment pnn_matmul_supported$address() {
+        return pnn_matmul_supported.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int pnn_matmul_supported()
+     * }
+     */
+    public static int pnn_matmul_supported() {
+        var mh$ = pnn_matmul_supported.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_matmul_supported");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_matmul {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_FLOAT,
+            pnn_kernels_h.C_FLOAT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_matmul");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_matmul(float *c, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta)
+     * }
+     */
+    public static FunctionDescriptor pnn_matmul$descriptor() {
+        return pnn_matmul.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_matmul(float *c, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta)
+     * }
+     */
+    public static MethodHandle pnn_matmul$handle() {
+        return pnn_matmul.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_matmul(float *c, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta)
+     * }
+     */
+    public static MemorySegment pnn_matmul$address() {
+        return pnn_matmul.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_matmul(float *c, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta)
+     * }
+     */
+    public static void pnn_matmul(MemorySegment c, MemorySegment a, MemorySegment b, int m, int n, int k, long a_rs, long a_cs, long b_rs, long b_cs, int ldc, float alpha, float beta) {
+        var mh$ = pnn_matmul.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_matmul", c, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, alpha, beta);
+            }
+            mh$.invokeExact(c, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, alpha, beta);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1,0 +1,133 @@
+/*
+ * A matrix product for operands that fit in a core's cache (the training shapes); see
+ * pnn_kernels.h. A 6 x 64 tile of c lives in 24 AVX-512 registers while the sum runs over k:
+ * each step loads four vectors of one row of b, broadcasts six elements of op(a) and issues 24
+ * fused multiply-adds. Nothing is packed: b's rows are read in place (they stay in cache from
+ * one tile to the next) and op(a)'s elements are broadcast from wherever its strides put them,
+ * so op(a) may be a transpose at no cost. A transposed b is gathered into rows of 64 on the stack,
+ * one panel of columns at a time.
+ */
+#include "pnn_kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define MR 6
+#define NV 4
+#define TARGET __attribute__((target("avx512f")))
+
+/* One vector of a tile's row of c: c = alpha * acc + beta * c over the lanes of mask. */
+static inline __attribute__((always_inline)) TARGET void put(float* c, __mmask16 mask, __m512 acc, float alpha,
+                                                            float beta) {
+    __m512 v = alpha == 1.0f ? acc : _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
+    if (beta != 0.0f) {
+        const __m512 old = _mm512_maskz_loadu_ps(mask, c);
+        v = _mm512_add_ps(v, beta == 1.0f ? old : _mm512_mul_ps(_mm512_set1_ps(beta), old));
+    }
+    _mm512_mask_storeu_ps(c, mask, v);
+}
+
+/*
+ * A tile of MR_ rows and NV_ vectors of c (the last vector's lanes by `last`). The accumulators are
+ * named variables, not an array: gcc keeps an array in memory around the masked loads, whose
+ * builtins it treats as reading any memory, and then stores all of it on every step.
+ */
+#define ROW_STEP(I)                                                                  \
+    if (I < ROWS) {                                                                   \
+        const __m512 av = _mm512_set1_ps(ap[I * a_rs]);                              \
+        c##I##0 = _mm512_fmadd_ps(av, b0, c##I##0);                                  \
+        if (VECS > 1) c##I##1 = _mm512_fmadd_ps(av, b1, c##I##1);                     \
+        if (VECS > 2) c##I##2 = _mm512_fmadd_ps(av, b2, c##I##2);                     \
+        if (VECS > 3) c##I##3 = _mm512_fmadd_ps(av, b3, c##I##3);                     \
+    }
+#define ROW_PUT(I)                                                                   \
+    if (I < ROWS) {                                                                   \
+        float* ci = c + I * ldc;                                                     \
+        put(ci, VECS == 1 ? last : 0xFFFF, c##I##0, alpha, beta);                     \
+        if (VECS > 1) put(ci + 16, VECS == 2 ? last : 0xFFFF, c##I##1, alpha, beta);   \
+        if (VECS > 2) put(ci + 32, VECS == 3 ? last : 0xFFFF, c##I##2, alpha, beta);   \
+        if (VECS > 3) put(ci + 48, last, c##I##3, alpha, beta);                       \
+    }
+#define ROW_DECL(I) __m512 c##I##0 = zero, c##I##1 = zero, c##I##2 = zero, c##I##3 = zero;
+#define B_LOAD(J) \
+    const __m512 b##J = J >= VECS ? zero : J == VECS - 1 ? _mm512_maskz_loadu_ps(last, bp + 16 * J) : _mm512_loadu_ps(bp + 16 * J);
+
+typedef void (*tile_fn)(__mmask16 last, float* c, const float* a, const float* b, int k, int64_t a_rs,
+                        int64_t a_cs, int64_t ldb, int64_t ldc, float alpha, float beta);
+
+/* c[0..MR_)[0..16 NV_) = alpha * sum_p op(a)[i][p] b[p][j] + beta * c, one function per tile shape */
+#define TILE_FN(MR_, NV_)                                                                                 \
+    static TARGET void tile_##MR_##_##NV_(__mmask16 last, float* c, const float* a, const float* b, int k, \
+                                          int64_t a_rs, int64_t a_cs, int64_t ldb, int64_t ldc,           \
+                                          float alpha, float beta) {                                      \
+        enum { ROWS = MR_, VECS = NV_ };                                                                  \
+        const __m512 zero = _mm512_setzero_ps();                                                          \
+        ROW_DECL(0) ROW_DECL(1) ROW_DECL(2) ROW_DECL(3) ROW_DECL(4) ROW_DECL(5)                           \
+        for (int p = 0; p < k; p++) {                                                                     \
+            const float* bp = b + p * ldb;                                                                \
+            const float* ap = a + p * a_cs;                                                               \
+            B_LOAD(0) B_LOAD(1) B_LOAD(2) B_LOAD(3)                                                       \
+            ROW_STEP(0) ROW_STEP(1) ROW_STEP(2) ROW_STEP(3) ROW_STEP(4) ROW_STEP(5)                       \
+        }                                                                                                 \
+        ROW_PUT(0) ROW_PUT(1) ROW_PUT(2) ROW_PUT(3) ROW_PUT(4) ROW_PUT(5)                                  \
+    }
+#define TILE_ROW(MR_) TILE_FN(MR_, 1) TILE_FN(MR_, 2) TILE_FN(MR_, 3) TILE_FN(MR_, 4)
+TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
+
+#define TILES(MR_) {tile_##MR_##_1, tile_##MR_##_2, tile_##MR_##_3, tile_##MR_##_4}
+static const tile_fn TILES_BY_SHAPE[MR][NV] = {TILES(1), TILES(2), TILES(3), TILES(4), TILES(5), TILES(6)};
+
+int pnn_matmul_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+}
+
+/* panel[p][j] = b(p, col + j) for j < width (0 up to the next multiple of 16): a transposed b's columns for
+ * [col, col + width) as rows of 64, 16 at a time by gathers (b(p, j) = b[p * b_rs + j * b_cs]) */
+static TARGET void pack(float* panel, const float* b, int k, int col, int width, int64_t b_rs, int64_t b_cs) {
+    const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32((int) b_cs));
+    for (int v = 0; v < width; v += 16) {
+        const int lanes_in = width - v >= 16 ? 16 : width - v;
+        const __mmask16 mask = (__mmask16) (0xFFFFu >> (16 - lanes_in));
+        const float* first = b + (int64_t) (col + v) * b_cs;
+        for (int p = 0; p < k; p++) {
+            const __m512 got = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, lanes, first + p * b_rs, 4);
+            _mm512_store_ps(panel + p * 16 * NV + v, got);
+        }
+    }
+}
+
+TARGET void pnn_matmul(float* c, const float* a, const float* b, int m, int n, int k, int64_t a_rs, int64_t a_cs,
+                       int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta) {
+    float panel[PNN_MATMUL_MAX_PACKED_K * 16 * NV] __attribute__((aligned(64)));
+    for (int col = 0; col < n; col += 16 * NV) {
+        const int width = n - col < 16 * NV ? n - col : 16 * NV;
+        const int nv = (width + 15) / 16;
+        const __mmask16 last = (__mmask16) (0xFFFFu >> (16 * nv - width));
+        const float* bp = b + col * b_cs;
+        int64_t ldb = b_rs;
+        if (b_cs != 1) {
+            pack(panel, b, k, col, width, b_rs, b_cs);
+            bp = panel;
+            ldb = 16 * NV;
+        }
+        for (int row = 0; row < m; row += MR) {
+            const int mr = m - row < MR ? m - row : MR;
+            TILES_BY_SHAPE[mr - 1][nv - 1](last, c + (int64_t) row * ldc + col, a + row * a_rs, bp, k, a_rs,
+                                           a_cs, ldb, ldc, alpha, beta);
+        }
+    }
+}
+
+#else
+
+int pnn_matmul_supported(void) { return 0; }
+
+void pnn_matmul(float* c, const float* a, const float* b, int m, int n, int k, int64_t a_rs, int64_t a_cs,
+                int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta) {
+    (void) c; (void) a; (void) b; (void) m; (void) n; (void) k; (void) a_rs; (void) a_cs; (void) b_rs;
+    (void) b_cs; (void) ldc; (void) alpha; (void) beta;
+}
+
+#endif
