@@ -10,41 +10,99 @@ import java.lang.foreign.MemorySegment;
  * by choice: {@link BlasLibrary}) and the C kernels of {@code native/}, called through the FFM
  * API over the tensors' own off-heap memory (no copies).
  *
- * <p>There is one instance per process ({@link #instance()}), because the BLAS library and its
- * thread count are process-wide state. Results are bit-identical from run to run for the same
+ * <p>There is one instance per process and choice of {@link Products} ({@link #instance()}), because
+ * the BLAS library and its thread count are process-wide state. Results are bit-identical from run to run for the same
  * inputs, the same library and kernel set ({@link BlasLibrary#kernelSet()}) and the same thread
  * count: our kernels are single-threaded and the BLAS splits a product the same way each time. A
  * different library, thread count or kernel set may split and block the sums of a product
  * differently, which changes the last bits of its result (and so of a trained network), never
  * more than float32 rounding. Products may run on several Java threads at once (each on its own
  * tensors), which is how {@code TrainingStep}'s shards use both cores.
+ *
+ * <p>Products whose operands fit in a core's cache together (at most {@value #OWN_MATMUL_FLOATS}
+ * floats in all: every product of the MNIST networks up to batch 1024) go to panama-nn's own kernel
+ * ({@code pnn_matmul}, AVX-512) when the BLAS runs one thread and, for a transposed {@code b}, when
+ * {@code k} is at most {@value #OWN_MATMUL_MAX_TRANSPOSED_K}: at these shapes it packs nothing, as a
+ * BLAS does, and runs at the core's peak. Each element it computes is one fused multiply-add after
+ * another over {@code k} from 0, then {@code alpha * sum + beta * c}, whatever the shapes, the BLAS
+ * or the thread count: the same bits on every processor that runs it. {@link Products#BLAS}
+ * ({@value #MATMUL_PROPERTY}{@code =blas} for {@link #instance()}) sends every product to the BLAS.
  */
 public final class NativeBackend extends CheckedBackend {
 
-    private static final class Holder {
-        static final NativeBackend INSTANCE = new NativeBackend(NativeLibraries.load());
+    /** Who runs the matrix products. */
+    public enum Products {
+        /** The own kernel where it applies (see the class documentation), the BLAS for the rest. */
+        AUTO,
+        /** The BLAS, every product. */
+        BLAS
     }
 
+    private static final class Holder {
+        static final NativeLibraries.Loaded LIBRARIES = NativeLibraries.load();
+        static final NativeBackend AUTO = new NativeBackend(LIBRARIES, Products.AUTO);
+        static final NativeBackend BLAS = new NativeBackend(LIBRARIES, Products.BLAS);
+    }
+
+    /** System property: the {@link Products} of {@link #instance()}, {@code auto} (the default) or {@code blas}. */
+    public static final String MATMUL_PROPERTY = "pnn.matmul";
+
+    /** The largest product, in floats of its three operands, that goes to the own kernel. */
+    public static final long OWN_MATMUL_FLOATS = 1L << 20;
+
+    /** The largest {@code k} of a product with a transposed {@code b} that goes to the own kernel. */
+    public static final int OWN_MATMUL_MAX_TRANSPOSED_K = 256;
+
     private final NativeLibraries.Loaded libraries;
+    private final String matmul;
+    private final boolean ownMatmul;
     private final int rowMajor;
     private final int noTrans;
     private final int trans;
 
-    private NativeBackend(NativeLibraries.Loaded libraries) {
+    private NativeBackend(NativeLibraries.Loaded libraries, Products products) {
+        if (OWN_MATMUL_MAX_TRANSPOSED_K != PNN_MATMUL_MAX_PACKED_K()) {
+            throw new NativeLibraryException("the kernels pack a transposed b up to k = " + PNN_MATMUL_MAX_PACKED_K()
+                    + ", expected " + OWN_MATMUL_MAX_TRANSPOSED_K);
+        }
         this.libraries = libraries;
+        this.ownMatmul = products == Products.AUTO && pnn_matmul_supported() == 1;
+        this.matmul = ownMatmul
+                ? "own kernel (AVX-512) for products up to " + OWN_MATMUL_FLOATS + " floats on one BLAS thread, BLAS "
+                + "for the rest"
+                : products == Products.BLAS ? "BLAS"
+                : "BLAS (this processor has no AVX-512 for the own kernel)";
         this.rowMajor = CblasRowMajor();
         this.noTrans = CblasNoTrans();
         this.trans = CblasTrans();
     }
 
     /**
-     * The native backend, loading the CBLAS library and the kernels on first use.
+     * The native backend, loading the CBLAS library and the kernels on first use, with the products
+     * that {@value #MATMUL_PROPERTY} names ({@code auto} when unset).
+     *
+     * @throws NativeLibraryException when either library cannot be loaded, or the property names
+     *                                neither {@code auto} nor {@code blas}
+     */
+    public static NativeBackend instance() {
+        String choice = System.getProperty(MATMUL_PROPERTY, "auto").trim();
+        return switch (choice) {
+            case "auto" -> instance(Products.AUTO);
+            case "blas" -> instance(Products.BLAS);
+            default -> throw new NativeLibraryException("-D" + MATMUL_PROPERTY + ": expected auto or blas, found '"
+                    + choice + "'");
+        };
+    }
+
+    /**
+     * The native backend whose products are {@code products}; both share the libraries (and so the
+     * BLAS thread count).
      *
      * @throws NativeLibraryException when either library cannot be loaded
      */
-    public static NativeBackend instance() {
+    public static NativeBackend instance(Products products) {
         try {
-            return Holder.INSTANCE;
+            return products == Products.AUTO ? Holder.AUTO : Holder.BLAS;
         } catch (ExceptionInInitializerError e) {
             if (e.getCause() instanceof NativeLibraryException n) {
                 throw n;
@@ -86,9 +144,14 @@ public final class NativeBackend extends CheckedBackend {
         blas().setThreads(threads);
     }
 
+    /** Who runs the products: the own kernel for which, or the BLAS and why. */
+    public String matmul() {
+        return matmul;
+    }
+
     @Override
     public String toString() {
-        return "NativeBackend[" + blas().describe() + ", " + threads() + " threads]";
+        return "NativeBackend[" + blas().describe() + ", " + threads() + " threads, products: " + matmul + "]";
     }
 
     // ---- linear algebra ----------------------------------------------------------------------
@@ -96,8 +159,19 @@ public final class NativeBackend extends CheckedBackend {
     @Override
     protected void gemmImpl(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
                             float beta, Tensor c) {
+        if (ownsProduct(transB, m, n, k)) {
+            pnn_matmul(c.segment(), a.segment(), b.segment(), m, n, k, transA ? 1 : a.cols(), transA ? a.cols() : 1,
+                    transB ? 1 : b.cols(), transB ? b.cols() : 1, c.cols(), alpha, beta);
+            return;
+        }
         cblas_sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, m, n, k,
                 alpha, a.segment(), a.cols(), b.segment(), b.cols(), beta, c.segment(), c.cols());
+    }
+
+    /** Whether a product of these shapes goes to the own kernel (see the class documentation). */
+    boolean ownsProduct(boolean transB, int m, int n, int k) {
+        return ownMatmul && (!transB || k <= OWN_MATMUL_MAX_TRANSPOSED_K)
+                && (long) m * k + (long) k * n + (long) m * n <= OWN_MATMUL_FLOATS && threads() <= 1;
     }
 
     /** saxpy and sscal count in (32-bit) ints: longer vectors go in chunks. */

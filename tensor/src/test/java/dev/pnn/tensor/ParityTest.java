@@ -72,7 +72,8 @@ class ParityTest {
     static Stream<Arguments> gemmCases() {
         List<int[]> sizes = new ArrayList<>(List.of(
                 new int[] {1, 1, 1}, new int[] {7, 13, 5}, new int[] {17, 33, 31}, new int[] {63, 65, 129},
-                new int[] {64, 128, 784}, new int[] {1000, 10, 64}, new int[] {1000, 128, 784}));
+                new int[] {64, 128, 784}, new int[] {1000, 10, 64}, new int[] {1000, 128, 784},
+                new int[] {1100, 128, 784}, new int[] {40, 70, 300}));
         SplittableRandom r = new SplittableRandom(SEED + 2);
         for (int i = 0; i < 6; i++) {
             sizes.add(new int[] {1 + r.nextInt(200), 1 + r.nextInt(200), 1 + r.nextInt(200)});
@@ -101,11 +102,26 @@ class ParityTest {
         Tensor a = transA ? random(arena, k, m, rnd) : random(arena, m, k, rnd);
         Tensor b = transB ? random(arena, n, k, rnd) : random(arena, k, n, rnd);
         Tensor c0 = random(arena, m, n, rnd);
-        Tensor cn = nat.gemm(transA, transB, alpha, a, b, beta, copy(arena, c0));
         Tensor cr = ref.gemm(transA, transB, alpha, a, b, beta, copy(arena, c0));
         double[] absProduct = absProduct(a, b, transA, transB, m, n, k);
-        assertClose("gemm", cn, cr, i -> (k + 4) * U * (Math.abs(alpha) * absProduct[(int) i]
-                + Math.abs(beta) * Math.abs(c0.getFlat(i))) + Float.MIN_VALUE);
+        // each way the native backend runs products: the own kernel where it applies (on one BLAS
+        // thread), the BLAS on one thread and on two
+        NativeBackend own = NativeBackend.instance(NativeBackend.Products.AUTO);
+        int before = own.threads();
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                own.setThreads(threads);
+                for (NativeBackend.Products products : NativeBackend.Products.values()) {
+                    Tensor cn = NativeBackend.instance(products).gemm(transA, transB, alpha, a, b, beta,
+                            copy(arena, c0));
+                    assertClose("gemm (" + products + ", " + threads + " BLAS threads)", cn, cr,
+                            i -> (k + 4) * U * (Math.abs(alpha) * absProduct[(int) i]
+                                    + Math.abs(beta) * Math.abs(c0.getFlat(i))) + Float.MIN_VALUE);
+                }
+            }
+        } finally {
+            own.setThreads(Math.max(1, before));
+        }
     }
 
     private static double[] absProduct(Tensor a, Tensor b, boolean transA, boolean transB, int m, int n, int k) {

@@ -33,10 +33,13 @@ import org.junit.jupiter.api.Test;
  * The bits of trained weights, pinned: CRC-32s of the parameters after 30 steps on MNIST of three
  * runs, computed with the code as it was before the layer/executor redesign (commit f6e7f90) and
  * checked against the code as it is. A change that moves a single bit of a single weight fails
- * here. The reference backend is pure Java and gives the same bits on every machine; the native
- * backend's bits depend on the BLAS and its kernel set (OpenBLAS's core name) at one thread, so
- * they are pinned for the kernel sets measured; on another kernel set the native run is held to the
- * reference run within the parity bound of {@link TrainingParityTest} instead.
+ * here. The reference backend is pure Java and gives the same bits on every machine. With its
+ * products on the BLAS ({@link NativeBackend.Products#BLAS}), the native backend's bits depend on
+ * the BLAS and its kernel set (OpenBLAS's core name) at one thread, so they are pinned for the
+ * kernel sets measured; on another kernel set the native run is held to the reference run within
+ * the parity bound of {@link TrainingParityTest} instead. With its own product kernel (the default,
+ * which runs every product of these networks) the bits are the same whatever the BLAS, pinned once
+ * (computed when the kernel came; {@link TrainingParityTest} holds them to the reference run).
  */
 class PinnedChecksumTest {
 
@@ -58,6 +61,9 @@ class PinnedChecksumTest {
             "openblas Zen", List.of("422a69f3", "f0689376", "1194e1fd"),
             "openblas SkylakeX", List.of("c64c18a3", "97fd9353", "d6459c94"),
             "openblas Cooperlake", List.of("c38d5ce5", "a3a1ee18", "d6459c94"));
+
+    /** With the own product kernel, on any BLAS and kernel set. */
+    private static final List<String> OWN_KERNEL = List.of("181c8faf", "1f95546c", "d6459c94");
 
     private static Network train(Backend backend, Run run) {
         Network net = Network.create(run.model(), backend, Init.PYTORCH_DEFAULT, run.seed());
@@ -94,19 +100,30 @@ class PinnedChecksumTest {
 
     @Test
     void nativeBackendWeightsHaveTheBitsTheyHadBeforeTheRedesign() {
-        NativeBackend backend = NativeBackend.instance();
+        NativeBackend backend = NativeBackend.instance(NativeBackend.Products.BLAS);
+        String kernels = backend.blas().provider().label() + " " + backend.blas().kernelSet();
+        checkNative(backend, NATIVE.get(kernels), kernels);
+    }
+
+    @Test
+    void ownProductKernelWeightsHaveTheSameBitsOnEveryBlas() {
+        NativeBackend backend = NativeBackend.instance(NativeBackend.Products.AUTO);
+        checkNative(backend, OWN_KERNEL, "the own product kernel (" + backend.blas().provider().label() + ")");
+    }
+
+    /** Trains each run at one BLAS thread; holds it to its pinned bits, else to the reference run. */
+    private static void checkNative(NativeBackend backend, List<String> pinned, String kernels) {
         int before = backend.threads();
         backend.setThreads(1);
         try {
-            String kernels = backend.blas().provider().label() + " " + backend.blas().kernelSet();
-            List<String> pinned = NATIVE.get(kernels);
             for (int i = 0; i < RUNS.size(); i++) {
                 try (Network net = train(backend, RUNS.get(i))) {
                     if (pinned != null) {
                         assertEquals(pinned.get(i), crc(net), RUNS.get(i).name() + " on " + kernels);
                     } else {
                         try (Network ref = train(ReferenceBackend.INSTANCE, RUNS.get(i))) {
-                            double apart = Comparison.maxAbsDifference(net.parameters().flat(), ref.parameters().flat());
+                            double apart = Comparison.maxAbsDifference(net.parameters().flat(),
+                                    ref.parameters().flat());
                             assertTrue(apart <= 1e-5, RUNS.get(i).name() + ": no checksum pinned for "
                                     + kernels + ", and native is " + apart + " from reference");
                         }
@@ -114,7 +131,7 @@ class PinnedChecksumTest {
                 }
             }
         } finally {
-            backend.setThreads(before);
+            backend.setThreads(Math.max(1, before));
         }
     }
 }

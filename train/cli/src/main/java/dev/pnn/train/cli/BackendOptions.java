@@ -68,6 +68,7 @@ final class BackendOptions {
         }
         int t = nb.threads();
         return "native: " + nb.blas().describe() + ", "
-                + (t == 0 ? "its own thread count" : t + (t == 1 ? " thread" : " threads"));
+                + (t == 0 ? "its own thread count" : t + (t == 1 ? " thread" : " threads")) + "; products: "
+                + nb.matmul();
     }
 }
