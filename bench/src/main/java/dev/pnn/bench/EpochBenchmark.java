@@ -32,6 +32,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,8 +48,12 @@ import picocli.CommandLine.Spec;
  * machine hits every measurement alike:
  *
  * <ol>
- *   <li>the FLOP limit: {@code sgemm} GFLOP/s at 2048^3 with the same BLAS and as many BLAS
- *       threads as the configuration uses cores, turned into seconds for the epoch's arithmetic;</li>
+ *   <li>the FLOP limit: the fastest product rate measured on as many cores as the configuration
+ *       uses, turned into seconds for the epoch's arithmetic: {@code sgemm} GFLOP/s at 2048^3 with
+ *       the same BLAS and as many BLAS threads, or the own product kernel ({@code pnn_matmul}) on
+ *       the step's largest product (64x128x784 at batch 64, in cache) on that many threads at once,
+ *       whichever is faster (the own kernel runs at the core's peak there, above the BLAS's large
+ *       product on this kind of machine);</li>
  *   <li>the sgemm bound: the epoch's products alone (three forward, three weight gradients, two
  *       input gradients per step, at the configured shapes), on the same threads;</li>
  *   <li>a full training epoch ({@link Trainer#fit}, as {@code pnn train} runs it: shuffling,
@@ -132,6 +140,8 @@ public final class EpochBenchmark implements Callable<Integer> {
     /** 2048^3 products per round for the FLOP limit; the fastest counts. */
     private static final int PEAK_REPEATS = 3;
     private static final int PEAK_N = 2048;
+    /** Products of the own kernel's peak measurement, per thread and repeat (about 10 ms). */
+    private static final int KERNEL_PEAK_PRODUCTS = 200;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new EpochBenchmark()).execute(args));
@@ -171,11 +181,14 @@ public final class EpochBenchmark implements Callable<Integer> {
                 batchSize, threads, threads == 1 ? "" : "s", threads == 1 ? "one thread" : parallel.equals("shards")
                         ? threads + " shards, 1 BLAS thread each" : threads + " BLAS threads");
         System.out.println("blas     " + lib.describe());
+        System.out.println("products " + backend.matmul());
         System.out.println("config   " + configuration);
 
         List<Double> epochSeconds = new ArrayList<>();
         List<Double> boundSeconds = new ArrayList<>();
         List<Double> peakGflops = new ArrayList<>();
+        List<Double> blasGflops = new ArrayList<>();
+        List<Double> kernelGflops = new ArrayList<>();
         List<Double> peerSeconds = new ArrayList<>();
         double[] accuracy = new double[1];
         try (Arena arena = Arena.ofShared();
@@ -187,6 +200,7 @@ public final class EpochBenchmark implements Callable<Integer> {
             Products products = new Products(arena, layers, batchSize, samples);
             Tensor[] peak = {Data.random(arena, PEAK_N, PEAK_N, 1), Data.random(arena, PEAK_N, PEAK_N, 2),
                              Tensor.allocate(arena, PEAK_N, PEAK_N)};
+            KernelPeak kernelPeak = new KernelPeak(arena, threads, batchSize, layers[0][0], layers[0][1]);
             if (p != null) {
                 System.out.println("peer     " + p.description());
             }
@@ -200,13 +214,16 @@ public final class EpochBenchmark implements Callable<Integer> {
                 public void onEpoch(EpochStats stats, TrainingRun run) {
                     double epoch = samples / stats.samplesPerSecond();
                     backend.setThreads(threads);
-                    double gflops = 0;
+                    double blas = 0;
                     for (int r = 0; r < PEAK_REPEATS; r++) {
                         long t0 = System.nanoTime();
                         backend.gemm(false, false, 1f, peak[0], peak[1], 0f, peak[2]);
-                        gflops = Math.max(gflops, 2.0 * PEAK_N * PEAK_N * PEAK_N / (System.nanoTime() - t0));
+                        blas = Math.max(blas, 2.0 * PEAK_N * PEAK_N * PEAK_N / (System.nanoTime() - t0));
                     }
                     double bound = products.epoch(backend);
+                    backend.setThreads(1);
+                    double kernel = kernelPeak.gflops();
+                    double gflops = Math.max(blas, kernel);
                     backend.setThreads(trainingBlasThreads);
                     settle();
                     double peerEpoch = p == null ? Double.NaN : p.epoch();
@@ -215,6 +232,8 @@ public final class EpochBenchmark implements Callable<Integer> {
                         epochSeconds.add(epoch);
                         boundSeconds.add(bound);
                         peakGflops.add(gflops);
+                        blasGflops.add(blas);
+                        kernelGflops.add(kernel);
                         if (p != null) {
                             peerSeconds.add(peerEpoch);
                         }
@@ -230,14 +249,16 @@ public final class EpochBenchmark implements Callable<Integer> {
             try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, config.seed())) {
                 Trainer.fit(net, mnist.train(), mnist.test(), config, listener);
             }
-            report(lib, configuration, samples, epochFlops, epochSeconds, boundSeconds, peakGflops, peerSeconds,
-                    accuracy[0], p == null ? null : p.description());
+            report(lib, configuration, samples, epochFlops, epochSeconds, boundSeconds, peakGflops, blasGflops,
+                    kernelGflops, kernelPeak.shape(), peerSeconds, accuracy[0], p == null ? null : p.description());
+            kernelPeak.close();
         }
         return 0;
     }
 
     private void report(BlasLibrary lib, String configuration, int samples, double epochFlops,
                         List<Double> epochSeconds, List<Double> boundSeconds, List<Double> peakGflops,
+                        List<Double> blasGflops, List<Double> kernelGflops, String kernelShape,
                         List<Double> peerSeconds, double accuracy, String peerDescription) throws IOException {
         double epochMedian = median(epochSeconds);
         double boundMedian = median(boundSeconds);
@@ -247,8 +268,10 @@ public final class EpochBenchmark implements Callable<Integer> {
                 epochMedian, min(epochSeconds), samples / epochMedian, accuracy);
         System.out.printf(Locale.ROOT, "sgemm bound   median %.3f s, min %.3f s: epoch / bound = %.2fx%n",
                 boundMedian, min(boundSeconds), epochMedian / boundMedian);
-        System.out.printf(Locale.ROOT, "FLOP limit    %.3f s (sgemm %.1f GFLOP/s at %d^3, median): epoch / limit "
-                + "= %.2fx%n", flopLimit, median(peakGflops), PEAK_N, epochMedian / flopLimit);
+        System.out.printf(Locale.ROOT, "FLOP limit    %.3f s (%.1f GFLOP/s, median of the faster of sgemm at %d^3, "
+                + "%.1f, and the own kernel at %s on %d thread%s, %.1f): epoch / limit = %.2fx%n", flopLimit,
+                median(peakGflops), PEAK_N, median(blasGflops), kernelShape, threads, threads == 1 ? "" : "s",
+                median(kernelGflops), epochMedian / flopLimit);
         if (peerDescription != null) {
             System.out.printf(Locale.ROOT, "peer          median %.3f s, min %.3f s: peer / ours = %.2fx%n",
                     median(peerSeconds), min(peerSeconds), median(peerSeconds) / epochMedian);
@@ -269,6 +292,9 @@ public final class EpochBenchmark implements Callable<Integer> {
             o.addProperty("sgemm_bound_min_s", min(boundSeconds));
             o.addProperty("flop_limit_s", flopLimit);
             o.addProperty("peak_gflops", median(peakGflops));
+            o.addProperty("sgemm_peak_gflops", median(blasGflops));
+            o.addProperty("kernel_peak_gflops", median(kernelGflops));
+            o.addProperty("kernel_peak_shape", kernelShape);
             o.addProperty("epoch_gflop", epochFlops / 1e9);
             o.addProperty("ratio_to_sgemm_bound", epochMedian / boundMedian);
             o.addProperty("ratio_to_flop_limit", epochMedian / flopLimit);
@@ -303,6 +329,71 @@ public final class EpochBenchmark implements Callable<Integer> {
     }
 
     /** The products of one epoch, at the configured batch size (the last batch smaller), on their own tensors. */
+    /**
+     * The own product kernel's rate on the step's largest product (batch x out x in of the first
+     * layer, operands in cache), on {@code threads} threads at once, each on operands of its own; the
+     * BLAS must run one thread meanwhile (the kernel takes products only then).
+     */
+    static final class KernelPeak implements AutoCloseable {
+        private final NativeBackend own = NativeBackend.instance(NativeBackend.Products.AUTO);
+        private final int m;
+        private final int n;
+        private final int k;
+        private final Tensor[][] operands;
+        private final ExecutorService pool;
+
+        KernelPeak(Arena arena, int threads, int m, int k, int n) {
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.operands = new Tensor[threads][];
+            for (int t = 0; t < threads; t++) {
+                operands[t] = new Tensor[] {Data.random(arena, m, k, 10 + t), Data.random(arena, k, n, 20 + t),
+                                            Tensor.allocate(arena, m, n)};
+            }
+            this.pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "kernel-peak");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        String shape() {
+            return m + "x" + n + "x" + k;
+        }
+
+        /** The best of {@value #PEAK_REPEATS} timings, in GFLOP/s of all threads together. */
+        double gflops() {
+            double best = 0;
+            for (int r = 0; r < PEAK_REPEATS; r++) {
+                List<Future<?>> running = new ArrayList<>();
+                long t0 = System.nanoTime();
+                for (Tensor[] o : operands) {
+                    running.add(pool.submit(() -> {
+                        for (int i = 0; i < KERNEL_PEAK_PRODUCTS; i++) {
+                            own.gemm(false, false, 1f, o[0], o[1], 0f, o[2]);
+                        }
+                    }));
+                }
+                try {
+                    for (Future<?> f : running) {
+                        f.get();
+                    }
+                } catch (InterruptedException | ExecutionException e) {
+                    throw new IllegalStateException("the own kernel's peak measurement failed", e);
+                }
+                double flops = 2.0 * m * n * k * KERNEL_PEAK_PRODUCTS * operands.length;
+                best = Math.max(best, flops / (System.nanoTime() - t0));
+            }
+            return best;
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
+    }
+
     static final class Products {
         private final int[][] layers;
         private final int batchSize;
