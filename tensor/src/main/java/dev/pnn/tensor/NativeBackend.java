@@ -21,12 +21,14 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Products whose operands fit in a core's cache together (at most {@value #OWN_MATMUL_FLOATS}
  * floats in all: every product of the MNIST networks up to batch 1024) go to panama-nn's own kernel
- * ({@code pnn_matmul}, AVX-512) when the BLAS runs one thread and, for a transposed {@code b}, when
- * {@code k} is at most {@value #OWN_MATMUL_MAX_TRANSPOSED_K}: at these shapes it packs nothing, as a
- * BLAS does, and runs at the core's peak. Each element it computes is one fused multiply-add after
- * another over {@code k} from 0, then {@code alpha * sum + beta * c}, whatever the shapes, the BLAS
- * or the thread count: the same bits on every processor that runs it. {@link Products#BLAS}
- * ({@value #MATMUL_PROPERTY}{@code =blas} for {@link #instance()}) sends every product to the BLAS.
+ * ({@code pnn_matmul}, AVX-512) when the BLAS runs one thread, and those of at most
+ * {@value #OWN_MATMUL_SMALL} multiply-adds when it runs more (below that the BLAS's threads do not
+ * pay); a transposed {@code b} only with {@code k} at most {@value #OWN_MATMUL_MAX_TRANSPOSED_K}.
+ * At these shapes the kernel packs nothing, as a BLAS does, and runs at the core's peak. Each
+ * element it computes is one fused multiply-add after another over {@code k} from 0, then
+ * {@code alpha * sum + beta * c}, whatever the shapes, the BLAS or the thread count: the same bits
+ * on every processor that runs it. {@link Products#BLAS} ({@value #MATMUL_PROPERTY}{@code =blas}
+ * for {@link #instance()}) sends every product to the BLAS.
  */
 public final class NativeBackend extends CheckedBackend {
 
@@ -50,6 +52,9 @@ public final class NativeBackend extends CheckedBackend {
     /** The largest product, in floats of its three operands, that goes to the own kernel. */
     public static final long OWN_MATMUL_FLOATS = 1L << 20;
 
+    /** The most multiply-adds (m n k) of a product that goes to the own kernel while the BLAS runs several threads. */
+    public static final long OWN_MATMUL_SMALL = 1L << 19;
+
     /** The largest {@code k} of a product with a transposed {@code b} that goes to the own kernel. */
     public static final int OWN_MATMUL_MAX_TRANSPOSED_K = 256;
 
@@ -68,8 +73,8 @@ public final class NativeBackend extends CheckedBackend {
         this.libraries = libraries;
         this.ownMatmul = products == Products.AUTO && pnn_matmul_supported() == 1;
         this.matmul = ownMatmul
-                ? "own kernel (AVX-512) for products up to " + OWN_MATMUL_FLOATS + " floats on one BLAS thread, BLAS "
-                + "for the rest"
+                ? "own kernel (AVX-512) for products up to " + OWN_MATMUL_FLOATS + " floats on one BLAS thread, up "
+                + "to " + OWN_MATMUL_SMALL + " multiply-adds on more; BLAS for the rest"
                 : products == Products.BLAS ? "BLAS"
                 : "BLAS (this processor has no AVX-512 for the own kernel)";
         this.rowMajor = CblasRowMajor();
@@ -171,7 +176,8 @@ public final class NativeBackend extends CheckedBackend {
     /** Whether a product of these shapes goes to the own kernel (see the class documentation). */
     boolean ownsProduct(boolean transB, int m, int n, int k) {
         return ownMatmul && (!transB || k <= OWN_MATMUL_MAX_TRANSPOSED_K)
-                && (long) m * k + (long) k * n + (long) m * n <= OWN_MATMUL_FLOATS && threads() <= 1;
+                && (long) m * k + (long) k * n + (long) m * n <= OWN_MATMUL_FLOATS
+                && ((long) m * n * k <= OWN_MATMUL_SMALL || threads() <= 1);
     }
 
     /** saxpy and sscal count in (32-bit) ints: longer vectors go in chunks. */

@@ -151,9 +151,12 @@ class MatmulKernelTest {
     }
 
     @Test
-    void onSeveralBlasThreadsProductsGoToTheBlas() {
+    void onSeveralBlasThreadsOnlySmallProductsStay() {
         OWN.setThreads(2);
         assertFalse(OWN.ownsProduct(false, 64, 128, 784));
+        assertTrue(OWN.ownsProduct(false, 64, 64, 128)); // 2^19 multiply-adds
+        assertFalse(OWN.ownsProduct(false, 64, 64, 129));
+        assertTrue(OWN.ownsProduct(true, 1, 128, 64)); // one example through a layer, as served
         OWN.setThreads(1);
         assertTrue(OWN.ownsProduct(false, 64, 128, 784));
     }
