@@ -1,16 +1,27 @@
 package dev.pnn.bench;
 
-import dev.pnn.tensor.IntVector;
-import dev.pnn.tensor.Tensor;
+import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.Comparison;
+import dev.pnn.tensor.IntVector;
+import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.Rng;
+import dev.pnn.tensor.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.Locale;
 
 /** Seeded benchmark inputs, and the check that runs before anything is timed. */
 final class Data {
 
     private Data() {}
+
+    /** The backend named (native or reference); a native one runs its products as {@code products} says (auto or blas). */
+    static Backend backend(String name, String products) {
+        Backend b = Backends.named(name);
+        return b instanceof NativeBackend
+                ? NativeBackend.instance(NativeBackend.Products.valueOf(products.toUpperCase(Locale.ROOT))) : b;
+    }
 
     static Tensor random(Arena arena, int rows, int cols, long seed) {
         Rng rng = new Rng(seed);

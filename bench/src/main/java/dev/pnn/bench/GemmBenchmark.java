@@ -1,7 +1,6 @@
 package dev.pnn.bench;
 
 import dev.pnn.tensor.Backend;
-import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.NativeLibraries;
 import dev.pnn.tensor.ReferenceBackend;
@@ -48,6 +47,13 @@ public class GemmBenchmark {
     @Param({"native", "reference"})
     public String backend;
 
+    /**
+     * Who runs the native products ({@link NativeBackend.Products}): {@code auto}, the own kernel
+     * where it applies (on one BLAS thread), or {@code blas}, the BLAS alone. Native only.
+     */
+    @Param({"auto", "blas"})
+    public String products;
+
     /** BLAS threads (native only). */
     @Param({"1"})
     public int threads;
@@ -77,7 +83,7 @@ public class GemmBenchmark {
         y = transB ? Data.random(arena, n, k, 2) : Data.random(arena, k, n, 2);
         out = Tensor.allocate(arena, m, n);
         System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
-        b = Backends.named(backend);
+        b = Data.backend(backend, products);
         if (b instanceof NativeBackend nb) {
             nb.setThreads(threads);
             // the reference takes about a second at 1024^3: acceptable once, before timing

@@ -1,7 +1,6 @@
 package dev.pnn.bench;
 
 import dev.pnn.tensor.Backend;
-import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.NativeLibraries;
@@ -56,6 +55,13 @@ public class TrainStepBenchmark {
     @Param({"native", "reference"})
     public String backend;
 
+    /**
+     * Who runs the native products ({@link NativeBackend.Products}): {@code auto}, the own kernel
+     * where it applies (on one BLAS thread), or {@code blas}, the BLAS alone. Native only.
+     */
+    @Param({"auto"})
+    public String products;
+
     /** BLAS threads (native only). */
     @Param({"1"})
     public int threads;
@@ -91,7 +97,7 @@ public class TrainStepBenchmark {
     @Setup
     public void setUp() {
         System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
-        b = Backends.named(backend);
+        b = Data.backend(backend, products);
         if (b instanceof NativeBackend nb) {
             nb.setThreads(threads);
         }
