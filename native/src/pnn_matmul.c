@@ -100,6 +100,11 @@ static TARGET void pack(float* panel, const float* b, int k, int col, int width,
 
 TARGET void pnn_matmul(float* c, const float* a, const float* b, int m, int n, int k, int64_t a_rs, int64_t a_cs,
                        int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta) {
+    if (alpha == 0.0f) { /* as a BLAS: a and b are not read */
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(int64_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(int64_t) i * ldc + j];
+        return;
+    }
     float panel[PNN_MATMUL_MAX_PACKED_K * 16 * NV] __attribute__((aligned(64)));
     for (int col = 0; col < n; col += 16 * NV) {
         const int width = n - col < 16 * NV ? n - col : 16 * NV;

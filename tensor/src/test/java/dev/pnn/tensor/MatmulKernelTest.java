@@ -65,7 +65,8 @@ class MatmulKernelTest {
                     sum = Math.fma(transA ? a.get(p, i) : a.get(i, p), transB ? b.get(j, p) : b.get(p, j), sum);
                 }
                 float v = alpha * sum;
-                out[i * n + j] = beta == 0 ? v : v + beta * c.get(i, j);
+                out[i * n + j] = alpha == 0 ? (beta == 0 ? 0 : beta * c.get(i, j)) // a and b not read
+                        : beta == 0 ? v : v + beta * c.get(i, j);
             }
         }
         return out;
@@ -118,6 +119,17 @@ class MatmulKernelTest {
         assertBitIdentical("view", c, Tensor.of(arena, m, n, expected(false, true, m, n, k, 1f, a, b, 0.5f, c0)));
         assertBitIdentical("rows before", bigC.rows(0, 4), before.rows(0, 4));
         assertBitIdentical("rows after", bigC.rows(4 + m, 2), before.rows(4 + m, 2));
+    }
+
+    @Test
+    void withAlphaZeroTheOperandsAreNotRead() {
+        Tensor a = random(arena, 9, 20, rnd).fill(Float.NaN);
+        Tensor b = random(arena, 20, 33, rnd).fill(Float.POSITIVE_INFINITY);
+        Tensor c0 = random(arena, 9, 33, rnd);
+        Tensor c = OWN.gemm(false, false, 0f, a, b, 2f, copy(arena, c0));
+        for (long i = 0; i < c.size(); i++) {
+            assertEquals(2f * c0.getFlat(i), c.getFlat(i), "element " + i);
+        }
     }
 
     @Test
