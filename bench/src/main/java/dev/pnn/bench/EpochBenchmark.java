@@ -36,6 +36,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -55,7 +56,9 @@ import picocli.CommandLine.Spec;
  *       whichever is faster (the own kernel runs at the core's peak there, above the BLAS's large
  *       product on this kind of machine);</li>
  *   <li>the sgemm bound: the epoch's products alone (three forward, three weight gradients, two
- *       input gradients per step, at the configured shapes), on the same threads;</li>
+ *       input gradients per step, at the configured shapes), on the same threads: with shards,
+ *       each thread the products of its rows of every batch, all at once on one BLAS thread each;
+ *       else one batch's on the BLAS's threads;</li>
  *   <li>a full training epoch ({@link Trainer#fit}, as {@code pnn train} runs it: shuffling,
  *       batch gathering, forward, backward, update; evaluation excluded);</li>
  *   <li>with {@code --peer}, one epoch of the same workload in PyTorch or numpy
@@ -149,10 +152,10 @@ public final class EpochBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (epochs < 5 || warmup < 0 || threads < 1 || batchSize < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "expected --epochs >= 5, --warmup >= 0, --threads >= 1, --batch-size >= 1");
-        }
+        atLeast("--epochs", epochs, 5);
+        atLeast("--warmup", warmup, 0);
+        atLeast("--threads", threads, 1);
+        atLeast("--batch-size", batchSize, 1);
         if (!parallel.equals("shards") && !parallel.equals("blas")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--parallel: expected shards or blas, "
                     + "found '" + parallel + "'");
@@ -197,10 +200,17 @@ public final class EpochBenchmark implements Callable<Integer> {
             Mnist mnist = Mnist.load(data, arena);
             int samples = mnist.train().size();
             double epochFlops = epochFlops(layers, samples);
-            Products products = new Products(arena, layers, batchSize, samples);
+            // the products as the training runs them: with shards, each thread its part of every
+            // batch (its rows), all threads at once; else one batch on the BLAS's threads
+            Products[] products = new Products[shards];
+            for (int s = 0; s < shards; s++) {
+                products[s] = new Products(arena, layers, (batchSize + shards - 1) / shards,
+                        (samples + shards - 1) / shards);
+            }
             Tensor[] peak = {Data.random(arena, PEAK_N, PEAK_N, 1), Data.random(arena, PEAK_N, PEAK_N, 2),
                              Tensor.allocate(arena, PEAK_N, PEAK_N)};
-            KernelPeak kernelPeak = new KernelPeak(arena, threads, batchSize, layers[0][0], layers[0][1]);
+            Team team = new Team(threads);
+            KernelPeak kernelPeak = new KernelPeak(arena, team, batchSize, layers[0][0], layers[0][1]);
             if (p != null) {
                 System.out.println("peer     " + p.description());
             }
@@ -220,8 +230,14 @@ public final class EpochBenchmark implements Callable<Integer> {
                         backend.gemm(false, false, 1f, peak[0], peak[1], 0f, peak[2]);
                         blas = Math.max(blas, 2.0 * PEAK_N * PEAK_N * PEAK_N / (System.nanoTime() - t0));
                     }
-                    double bound = products.epoch(backend);
-                    backend.setThreads(1);
+                    double bound;
+                    if (shards == 1) {
+                        bound = products[0].epoch(backend);
+                        backend.setThreads(1);
+                    } else {
+                        backend.setThreads(1);
+                        bound = team.seconds(shard -> products[shard].epoch(backend));
+                    }
                     double kernel = kernelPeak.gflops();
                     double gflops = Math.max(blas, kernel);
                     backend.setThreads(trainingBlasThreads);
@@ -251,7 +267,7 @@ public final class EpochBenchmark implements Callable<Integer> {
             }
             report(lib, configuration, samples, epochFlops, epochSeconds, boundSeconds, peakGflops, blasGflops,
                     kernelGflops, kernelPeak.shape(), peerSeconds, accuracy[0], p == null ? null : p.description());
-            kernelPeak.close();
+            team.close();
         }
         return 0;
     }
@@ -313,6 +329,13 @@ public final class EpochBenchmark implements Callable<Integer> {
         }
     }
 
+    private void atLeast(String option, int value, int least) {
+        if (value < least) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    option + ": expected " + least + " or more, found " + value);
+        }
+    }
+
     /** (in, out) of each Linear layer of {@code model}. */
     static int[][] linearShapes(Model model) {
         return model.layers().stream().filter(l -> l instanceof Linear).map(l -> (Linear) l)
@@ -329,33 +352,71 @@ public final class EpochBenchmark implements Callable<Integer> {
     }
 
     /** The products of one epoch, at the configured batch size (the last batch smaller), on their own tensors. */
+    /** Threads that run one task each at once, for the measurements that use several cores. */
+    static final class Team implements AutoCloseable {
+        private final ExecutorService pool;
+        private final int size;
+
+        Team(int size) {
+            this.size = size;
+            this.pool = Executors.newFixedThreadPool(size, r -> {
+                Thread t = new Thread(r, "bench-epoch-team");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        int size() {
+            return size;
+        }
+
+        /** Runs {@code task(0)} to {@code task(size - 1)} at once, one a thread; the seconds until the last ends. */
+        double seconds(IntConsumer task) {
+            List<Future<?>> running = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < size; i++) {
+                int member = i;
+                running.add(pool.submit(() -> task.accept(member)));
+            }
+            try {
+                for (Future<?> f : running) {
+                    f.get();
+                }
+            } catch (InterruptedException | ExecutionException e) {
+                throw new IllegalStateException("a measurement on " + size + " threads failed", e);
+            }
+            return (System.nanoTime() - t0) * 1e-9;
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
+    }
+
     /**
      * The own product kernel's rate on the step's largest product (batch x out x in of the first
-     * layer, operands in cache), on {@code threads} threads at once, each on operands of its own; the
-     * BLAS must run one thread meanwhile (the kernel takes products only then).
+     * layer, operands in cache), on every thread of a team at once, each on operands of its own;
+     * the BLAS must run one thread meanwhile (the kernel takes such products only then).
      */
-    static final class KernelPeak implements AutoCloseable {
+    static final class KernelPeak {
         private final NativeBackend own = NativeBackend.instance(NativeBackend.Products.AUTO);
+        private final Team team;
         private final int m;
         private final int n;
         private final int k;
         private final Tensor[][] operands;
-        private final ExecutorService pool;
 
-        KernelPeak(Arena arena, int threads, int m, int k, int n) {
+        KernelPeak(Arena arena, Team team, int m, int k, int n) {
+            this.team = team;
             this.m = m;
             this.n = n;
             this.k = k;
-            this.operands = new Tensor[threads][];
-            for (int t = 0; t < threads; t++) {
+            this.operands = new Tensor[team.size()][];
+            for (int t = 0; t < operands.length; t++) {
                 operands[t] = new Tensor[] {Data.random(arena, m, k, 10 + t), Data.random(arena, k, n, 20 + t),
                                             Tensor.allocate(arena, m, n)};
             }
-            this.pool = Executors.newFixedThreadPool(threads, r -> {
-                Thread t = new Thread(r, "kernel-peak");
-                t.setDaemon(true);
-                return t;
-            });
         }
 
         String shape() {
@@ -366,31 +427,15 @@ public final class EpochBenchmark implements Callable<Integer> {
         double gflops() {
             double best = 0;
             for (int r = 0; r < PEAK_REPEATS; r++) {
-                List<Future<?>> running = new ArrayList<>();
-                long t0 = System.nanoTime();
-                for (Tensor[] o : operands) {
-                    running.add(pool.submit(() -> {
-                        for (int i = 0; i < KERNEL_PEAK_PRODUCTS; i++) {
-                            own.gemm(false, false, 1f, o[0], o[1], 0f, o[2]);
-                        }
-                    }));
-                }
-                try {
-                    for (Future<?> f : running) {
-                        f.get();
+                double seconds = team.seconds(member -> {
+                    Tensor[] o = operands[member];
+                    for (int i = 0; i < KERNEL_PEAK_PRODUCTS; i++) {
+                        own.gemm(false, false, 1f, o[0], o[1], 0f, o[2]);
                     }
-                } catch (InterruptedException | ExecutionException e) {
-                    throw new IllegalStateException("the own kernel's peak measurement failed", e);
-                }
-                double flops = 2.0 * m * n * k * KERNEL_PEAK_PRODUCTS * operands.length;
-                best = Math.max(best, flops / (System.nanoTime() - t0));
+                });
+                best = Math.max(best, 2.0 * m * n * k * KERNEL_PEAK_PRODUCTS * operands.length / (seconds * 1e9));
             }
             return best;
-        }
-
-        @Override
-        public void close() {
-            pool.shutdownNow();
         }
     }
 
