@@ -10,10 +10,11 @@ import java.lang.foreign.MemorySegment;
  * by choice: {@link BlasLibrary}) and the C kernels of {@code native/}, called through the FFM
  * API over the tensors' own off-heap memory (no copies).
  *
- * <p>There is one instance per process and choice of {@link Products} ({@link #instance()}), because
- * the BLAS library and its thread count are process-wide state. Results are bit-identical from run to run for the same
- * inputs, the same library and kernel set ({@link BlasLibrary#kernelSet()}) and the same thread
- * count: our kernels are single-threaded and the BLAS splits a product the same way each time. A
+ * <p>There is one instance per process and choice of {@link Products} ({@link #instance()}),
+ * because the BLAS library and its thread count are process-wide state. Results are bit-identical
+ * from run to run for the same inputs, the same library and kernel set
+ * ({@link BlasLibrary#kernelSet()}) and the same thread count: our kernels are single-threaded and
+ * the BLAS splits a product the same way each time. A
  * different library, thread count or kernel set may split and block the sums of a product
  * differently, which changes the last bits of its result (and so of a trained network), never
  * more than float32 rounding. Products may run on several Java threads at once (each on its own
@@ -24,7 +25,8 @@ import java.lang.foreign.MemorySegment;
  * ({@code pnn_matmul}, AVX-512) when the BLAS runs one thread, and those of at most
  * {@value #OWN_MATMUL_SMALL} multiply-adds when it runs more (below that the BLAS's threads do not
  * pay); a transposed {@code b} only with {@code k} at most {@value #OWN_MATMUL_MAX_TRANSPOSED_K}.
- * At these shapes the kernel packs nothing, as a BLAS does, and runs at the core's peak. Each
+ * At these shapes the kernel runs at the core's peak: it packs nothing, where a BLAS first copies
+ * both operands into blocks. Each
  * element it computes is one fused multiply-add after another over {@code k} from 0, then
  * {@code alpha * sum + beta * c}, whatever the shapes, the BLAS or the thread count: the same bits
  * on every processor that runs it. {@link Products#BLAS} ({@value #MATMUL_PROPERTY}{@code =blas}
