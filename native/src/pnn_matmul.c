@@ -98,6 +98,31 @@ static TARGET void pack(float* panel, const float* b, int k, int col, int width,
     }
 }
 
+/* The columns [col, col + width) of c, from rows of b (op(b)'s row p at bp + p * ldb) */
+static TARGET void panel_columns(float* c, const float* a, const float* bp, int m, int k, int col, int width,
+                                 int64_t a_rs, int64_t a_cs, int64_t ldb, int ldc, float alpha, float beta) {
+    const int nv = (width + 15) / 16;
+    const __mmask16 last = (__mmask16) (0xFFFFu >> (16 * nv - width));
+    for (int row = 0; row < m; row += MR) {
+        const int mr = m - row < MR ? m - row : MR;
+        TILES_BY_SHAPE[mr - 1][nv - 1](last, c + (int64_t) row * ldc + col, a + row * a_rs, bp, k, a_rs, a_cs, ldb,
+                                       ldc, alpha, beta);
+    }
+}
+
+/* A transposed b: each panel of 64 columns gathered into rows on this function's stack (64 KB),
+ * kept out of line so that a product with b in rows uses no such stack */
+static __attribute__((noinline)) TARGET void transposed_b(float* c, const float* a, const float* b, int m, int n,
+                                                          int k, int64_t a_rs, int64_t a_cs, int64_t b_rs,
+                                                          int64_t b_cs, int ldc, float alpha, float beta) {
+    float panel[PNN_MATMUL_MAX_PACKED_K * 16 * NV] __attribute__((aligned(64)));
+    for (int col = 0; col < n; col += 16 * NV) {
+        const int width = n - col < 16 * NV ? n - col : 16 * NV;
+        pack(panel, b, k, col, width, b_rs, b_cs);
+        panel_columns(c, a, panel, m, k, col, width, a_rs, a_cs, 16 * NV, ldc, alpha, beta);
+    }
+}
+
 TARGET void pnn_matmul(float* c, const float* a, const float* b, int m, int n, int k, int64_t a_rs, int64_t a_cs,
                        int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta) {
     if (alpha == 0.0f) { /* as a BLAS: a and b are not read */
@@ -105,23 +130,13 @@ TARGET void pnn_matmul(float* c, const float* a, const float* b, int m, int n, i
             for (int j = 0; j < n; j++) c[(int64_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(int64_t) i * ldc + j];
         return;
     }
-    float panel[PNN_MATMUL_MAX_PACKED_K * 16 * NV] __attribute__((aligned(64)));
+    if (b_cs != 1) {
+        transposed_b(c, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, alpha, beta);
+        return;
+    }
     for (int col = 0; col < n; col += 16 * NV) {
         const int width = n - col < 16 * NV ? n - col : 16 * NV;
-        const int nv = (width + 15) / 16;
-        const __mmask16 last = (__mmask16) (0xFFFFu >> (16 * nv - width));
-        const float* bp = b + col * b_cs;
-        int64_t ldb = b_rs;
-        if (b_cs != 1) {
-            pack(panel, b, k, col, width, b_rs, b_cs);
-            bp = panel;
-            ldb = 16 * NV;
-        }
-        for (int row = 0; row < m; row += MR) {
-            const int mr = m - row < MR ? m - row : MR;
-            TILES_BY_SHAPE[mr - 1][nv - 1](last, c + (int64_t) row * ldc + col, a + row * a_rs, bp, k, a_rs,
-                                           a_cs, ldb, ldc, alpha, beta);
-        }
+        panel_columns(c, a, b + col, m, k, col, width, a_rs, a_cs, b_rs, ldc, alpha, beta);
     }
 }
 
