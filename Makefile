@@ -46,7 +46,7 @@ JDK_MAJOR := $(if $(JDK),$(shell major() { $(jdk_major); }; major "$(JDK)"),0)
 MAVEN_JVM_OPTS := $(if $(filter-out 23,$(JDK_MAJOR)),--sun-misc-unsafe-memory-access=allow)
 MVN := JAVA_HOME="$(JDK)" MAVEN_OPTS="$(MAVEN_JVM_OPTS) $$MAVEN_OPTS" mvn -B -ntp -Dstyle.color=never -Dpnn.platform=$(PLATFORM)
 
-.PHONY: help jdk deps native bindings build test install data train pnn example bench bench-epoch clean
+.PHONY: help jdk deps native native-test bindings build test install data train pnn example bench bench-epoch clean
 
 help:
 	@echo "make train [ARGS='--epochs 10']  install what is missing, fetch MNIST, build, train, print test accuracy"
@@ -56,6 +56,7 @@ help:
 	@echo "make install                     build, then install the jars (with sources and javadoc) into ~/.m2"
 	@echo "make example                     install, then build and run the example application in train/example"
 	@echo "make native                      build $(NATIVE_LIB)"
+	@echo "make native-test                 the own product kernel against its contract (make test runs it)"
 	@echo "make bindings                    regenerate bindings/ with jextract (on PATH, or JEXTRACT=...)"
 	@echo "make deps                        install Debian's libopenblas-dev and libblis-dev when missing (as root)"
 	@echo "make data                        fetch the four MNIST IDX files into $(DATA_DIR)"
@@ -82,6 +83,16 @@ native: $(NATIVE_LIB)
 $(NATIVE_LIB): $(NATIVE_SRC) $(wildcard native/src/*.h) native/include/pnn_kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Inative/include -shared -o $@ $(NATIVE_SRC) -lm
+
+# The own product kernel against its contract, each operand ending at an unreadable page.
+NATIVE_TEST := native/build/$(PLATFORM)/pnn_matmul_test
+
+native-test: $(NATIVE_TEST)
+	$(NATIVE_TEST)
+
+$(NATIVE_TEST): native/test/pnn_matmul_test.c $(NATIVE_LIB)
+	$(CC) $(CFLAGS) -Inative/include -o $@ $< -L$(dir $(NATIVE_LIB)) -lpnnkernels -lm \
+	  -Wl,-rpath,$(abspath $(dir $(NATIVE_LIB)))
 
 # OpenBLAS (the default BLAS) and BLIS (the alternative, tested too): Debian's packages.
 deps:
@@ -116,7 +127,7 @@ bindings:
 build: jdk native
 	$(MVN) -DskipTests package
 
-test: jdk native data
+test: jdk native native-test data
 	$(MVN) verify
 
 install: jdk native
