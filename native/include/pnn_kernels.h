@@ -37,7 +37,8 @@ int pnn_matmul_supported(void);
 /* c = alpha * op(a) op(b) + beta * c, where op(a)[i][p] = a[i * a_rs + p * a_cs] and
  * op(b)[p][j] = b[p * b_rs + j * b_cs]: (rs, cs) = (k, 1) for a row-major (m, k) a, (1, m) for the
  * transpose of a row-major (k, m) one; (n, 1) for a row-major (k, n) b, (1, k) for the transpose of
- * a row-major (n, k) one, which needs k <= PNN_MATMUL_MAX_PACKED_K. c is not read when beta is 0,
+ * a row-major (n, k) one. b_cs is 1 (b's rows b_rs apart) or b_rs is 1 (a transposed b, its
+ * columns b_cs apart), which needs k <= PNN_MATMUL_MAX_PACKED_K. c is not read when beta is 0,
  * a and b not when alpha is 0 (c = beta * c, or 0).
  * Each element's sum runs over p = 0, 1, ..., k - 1, one fused multiply-add after another from 0,
  * then alpha * sum + beta * c (each product rounded, as written), so the result does not depend

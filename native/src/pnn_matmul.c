@@ -4,8 +4,8 @@
  * each step loads four vectors of one row of b, broadcasts six elements of op(a) and issues 24
  * fused multiply-adds. Nothing is packed: b's rows are read in place (they stay in cache from
  * one tile to the next) and op(a)'s elements are broadcast from wherever its strides put them,
- * so op(a) may be a transpose at no cost. A transposed b is gathered into rows of 64 on the stack,
- * one panel of columns at a time.
+ * so op(a) may be a transpose at no cost. A transposed b is turned into rows of 64 on the stack,
+ * one panel of columns at a time, by 16 x 16 transposes in registers.
  */
 #include "pnn_kernels.h"
 
@@ -82,18 +82,52 @@ int pnn_matmul_supported(void) {
     return __builtin_cpu_supports("avx512f") ? 1 : 0;
 }
 
-/* panel[p][j] = b(p, col + j) for j < width (0 up to the next multiple of 16): a transposed b's columns for
- * [col, col + width) as rows of 64, 16 at a time by gathers (b(p, j) = b[p * b_rs + j * b_cs]) */
-static TARGET void pack(float* panel, const float* b, int k, int col, int width, int64_t b_rs, int64_t b_cs) {
-    const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                             _mm512_set1_epi32((int) b_cs));
+/*
+ * dst + q * dst_stride (q < out) = column q of the 16 x 16 block whose row r is src + r * stride
+ * (its lanes by mask, zero past them; rows >= rows zero): unpacks of 32 and 64 bits, then two
+ * rounds of 128-bit lane shuffles.
+ */
+static TARGET void transpose16(float* dst, int64_t dst_stride, int out, const float* src, int64_t stride, int rows,
+                               __mmask16 mask) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) {
+        r[i] = i < rows ? _mm512_maskz_loadu_ps(mask, src + i * stride) : _mm512_setzero_ps();
+    }
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int h = 0; h < 16; h += 8) {
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xDD);
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+    }
+    for (int q = 0; q < out; q++) {
+        _mm512_store_ps(dst + q * dst_stride, r[q]);
+    }
+}
+
+/* panel[p][j] = b(p, col + j) = b[p + (col + j) * b_cs] for j < width (0 up to the next multiple
+ * of 16): a transposed b's columns [col, col + width) as rows of 64, by 16 x 16 transposes */
+static TARGET void pack(float* panel, const float* b, int k, int col, int width, int64_t b_cs) {
     for (int v = 0; v < width; v += 16) {
         const int lanes_in = width - v >= 16 ? 16 : width - v;
-        const __mmask16 mask = (__mmask16) (0xFFFFu >> (16 - lanes_in));
         const float* first = b + (int64_t) (col + v) * b_cs;
-        for (int p = 0; p < k; p++) {
-            const __m512 got = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, lanes, first + p * b_rs, 4);
-            _mm512_store_ps(panel + p * 16 * NV + v, got);
+        for (int p = 0; p < k; p += 16) {
+            const int along = k - p >= 16 ? 16 : k - p;
+            transpose16(panel + p * 16 * NV + v, 16 * NV, along, first + p, b_cs, lanes_in,
+                        (__mmask16) (0xFFFFu >> (16 - along)));
         }
     }
 }
@@ -113,12 +147,12 @@ static TARGET void panel_columns(float* c, const float* a, const float* bp, int 
 /* A transposed b: each panel of 64 columns gathered into rows on this function's stack (64 KB),
  * kept out of line so that a product with b in rows uses no such stack */
 static __attribute__((noinline)) TARGET void transposed_b(float* c, const float* a, const float* b, int m, int n,
-                                                          int k, int64_t a_rs, int64_t a_cs, int64_t b_rs,
-                                                          int64_t b_cs, int ldc, float alpha, float beta) {
+                                                          int k, int64_t a_rs, int64_t a_cs, int64_t b_cs, int ldc,
+                                                          float alpha, float beta) {
     float panel[PNN_MATMUL_MAX_PACKED_K * 16 * NV] __attribute__((aligned(64)));
     for (int col = 0; col < n; col += 16 * NV) {
         const int width = n - col < 16 * NV ? n - col : 16 * NV;
-        pack(panel, b, k, col, width, b_rs, b_cs);
+        pack(panel, b, k, col, width, b_cs);
         panel_columns(c, a, panel, m, k, col, width, a_rs, a_cs, 16 * NV, ldc, alpha, beta);
     }
 }
@@ -131,7 +165,7 @@ TARGET void pnn_matmul(float* c, const float* a, const float* b, int m, int n, i
         return;
     }
     if (b_cs != 1) {
-        transposed_b(c, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, alpha, beta);
+        transposed_b(c, a, b, m, n, k, a_rs, a_cs, b_cs, ldc, alpha, beta);
         return;
     }
     for (int col = 0; col < n; col += 16 * NV) {
