@@ -351,7 +351,6 @@ public final class EpochBenchmark implements Callable<Integer> {
         return perSample * samples;
     }
 
-    /** The products of one epoch, at the configured batch size (the last batch smaller), on their own tensors. */
     /** Threads that run one task each at once, for the measurements that use several cores. */
     static final class Team implements AutoCloseable {
         private final ExecutorService pool;
@@ -439,6 +438,7 @@ public final class EpochBenchmark implements Callable<Integer> {
         }
     }
 
+    /** The products of one epoch, at the configured batch size (the last batch smaller), on their own tensors. */
     static final class Products {
         private final int[][] layers;
         private final int batchSize;
