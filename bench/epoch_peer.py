@@ -7,8 +7,8 @@ for each line `epoch` on standard input trains one epoch and prints `<seconds> <
 <test accuracy %>`; exits at end of input.
 
 Workload, as `pnn train` runs it: an MLP 784-H1-H2-10 with ReLU, PyTorch's default
-initialisation, log-softmax + NLL loss, SGD with momentum 0.9 and weight decay 5e-4, learning
-rate 0.05 on a cosine over the run's epochs, stepped every batch; images normalized with the
+initialisation, log-softmax + NLL loss, SGD with momentum 0.9 and weight decay 5e-4 (or, with
+`--optimizer sgd`, plain SGD: neither), learning rate 0.05 on a cosine over the run's epochs, stepped every batch; images normalized with the
 MNIST mean and std, preloaded as float32; every epoch a fresh permutation, each batch gathered
 by index. The seconds count the training loop only (evaluation excluded), as ours do.
 
@@ -34,6 +34,7 @@ def parse():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--hidden", default="128,64")
+    p.add_argument("--optimizer", choices=["momentum", "sgd"], default="momentum")
     p.add_argument("--epochs", type=int, default=6, help="epochs of the cosine schedule")
     return p.parse_args()
 
@@ -77,7 +78,10 @@ def pytorch_runner(args, widths, x_train, y_train, x_test, y_test):
         if i < len(widths) - 2:
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    if args.optimizer == "momentum":
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
     x = torch.from_numpy(x_train)
     y = torch.from_numpy(y_train.astype("int64"))
     xt = torch.from_numpy(x_test)
@@ -107,7 +111,8 @@ def pytorch_runner(args, widths, x_train, y_train, x_test, y_test):
         return seconds, total / n, accuracy
 
     run.description = (f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread"
-                       f"{'s' if args.threads > 1 else ''}, {'-'.join(map(str, widths))}, batch {args.batch_size}")
+                       f"{'s' if args.threads > 1 else ''}, {'-'.join(map(str, widths))}, batch {args.batch_size}, "
+                       f"{args.optimizer}")
     return run
 
 
@@ -120,6 +125,7 @@ def numpy_runner(args, widths, x_train, y_train, x_test, y_test):
                for i in range(len(widths) - 1)]
     biases = [rng.uniform(-1, 1, widths[i + 1]).astype(np.float32) / np.float32(math.sqrt(widths[i]))
               for i in range(len(widths) - 1)]
+    momentum = args.optimizer == "momentum"
     velocity = [np.zeros_like(p) for p in weights + biases]
     n, b = x_train.shape[0], args.batch_size
     steps = (n + b - 1) // b
@@ -155,17 +161,22 @@ def numpy_runner(args, widths, x_train, y_train, x_test, y_test):
                 grads_b[i] = delta.sum(axis=0)
                 if i > 0:
                     delta = (delta @ weights[i].T) * (acts[i] > 0)
-            for p, g, v in zip(weights + biases, grads_w + grads_b, velocity):
-                g = g + np.float32(5e-4) * p
-                v *= np.float32(0.9)
-                v += g
-                p -= lr * v
+            if momentum:
+                for p, g, v in zip(weights + biases, grads_w + grads_b, velocity):
+                    g = g + np.float32(5e-4) * p
+                    v *= np.float32(0.9)
+                    v += g
+                    p -= lr * v
+            else:
+                for p, g in zip(weights + biases, grads_w + grads_b):
+                    p -= lr * g
         seconds = time.perf_counter() - start
         accuracy = (forward(x_test)[-1].argmax(axis=1) == y_test).mean() * 100
         return seconds, total / n, accuracy
 
     run.description = (f"numpy {np.__version__} (textbook, float32), {args.threads} BLAS thread"
-                       f"{'s' if args.threads > 1 else ''}, {'-'.join(map(str, widths))}, batch {args.batch_size}")
+                       f"{'s' if args.threads > 1 else ''}, {'-'.join(map(str, widths))}, batch {args.batch_size}, "
+                       f"{args.optimizer}")
     return run
 
 

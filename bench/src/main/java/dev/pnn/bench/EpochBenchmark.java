@@ -16,6 +16,7 @@ import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Linear;
 import dev.pnn.train.io.AtomicFiles;
 import dev.pnn.train.model.Model;
+import dev.pnn.train.optim.Sgd;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
@@ -104,6 +105,11 @@ public final class EpochBenchmark implements Callable<Integer> {
             + "[default: ${DEFAULT-VALUE}]")
     List<Integer> hidden;
 
+    @Option(names = "--optimizer", paramLabel = "NAME",
+            defaultValue = "momentum", description = "momentum (make train's: momentum 0.9, weight decay 5e-4) | "
+            + "sgd (plain: no momentum, no weight decay), the same learning rates  [default: ${DEFAULT-VALUE}]")
+    String optimizer;
+
     @Option(names = "--epochs", paramLabel = "N",
             defaultValue = "5", description = "measured rounds, >= 5  [default: ${DEFAULT-VALUE}]")
     int epochs;
@@ -164,6 +170,10 @@ public final class EpochBenchmark implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--peer: expected none, pytorch or "
                     + "numpy, found '" + peer + "'");
         }
+        if (!optimizer.equals("momentum") && !optimizer.equals("sgd")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--optimizer: expected momentum or sgd, "
+                    + "found '" + optimizer + "'");
+        }
         if (blas != null) {
             System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
         }
@@ -179,9 +189,12 @@ public final class EpochBenchmark implements Callable<Integer> {
         int[][] layers = linearShapes(model);
         TrainingConfig config = TrainingConfig.defaults().withEpochs(warmup + epochs).withBatchSize(batchSize)
                 .withShards(shards);
+        if (optimizer.equals("sgd")) {
+            config = config.withOptimizer(Sgd.plain());
+        }
 
-        String configuration = String.format(Locale.ROOT, "%s, batch %d, %d thread%s (%s)", model.widths(),
-                batchSize, threads, threads == 1 ? "" : "s", threads == 1 ? "one thread" : parallel.equals("shards")
+        String configuration = String.format(Locale.ROOT, "%s, batch %d, %s, %d thread%s (%s)", model.widths(),
+                batchSize, config.optimizer(), threads, threads == 1 ? "" : "s", threads == 1 ? "one thread" : parallel.equals("shards")
                         ? threads + " shards, 1 BLAS thread each" : threads + " BLAS threads");
         System.out.println("blas     " + lib.describe());
         System.out.println("products " + backend.matmul());
@@ -196,7 +209,7 @@ public final class EpochBenchmark implements Callable<Integer> {
         double[] accuracy = new double[1];
         try (Arena arena = Arena.ofShared();
              Peer p = peer.equals("none") ? null : Peer.start(python, peerScript, peer, data, batchSize,
-                     peerThreads == null ? threads : peerThreads, hidden, warmup + epochs)) {
+                     peerThreads == null ? threads : peerThreads, hidden, optimizer, warmup + epochs)) {
             Mnist mnist = Mnist.load(data, arena);
             int samples = mnist.train().size();
             double epochFlops = epochFlops(layers, samples);
@@ -301,6 +314,7 @@ public final class EpochBenchmark implements Callable<Integer> {
             o.addProperty("threads", threads);
             o.addProperty("parallel", parallel);
             o.addProperty("batch_size", batchSize);
+            o.addProperty("optimizer", optimizer);
             o.addProperty("epochs", epochSeconds.size());
             o.addProperty("epoch_median_s", epochMedian);
             o.addProperty("epoch_min_s", min(epochSeconds));
@@ -505,11 +519,11 @@ public final class EpochBenchmark implements Callable<Integer> {
         }
 
         static Peer start(String python, Path script, String impl, Path data, int batchSize, int threads,
-                          List<Integer> hidden, int totalEpochs) throws IOException {
+                          List<Integer> hidden, String optimizer, int totalEpochs) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--impl", impl, "--data",
                     data.toString(), "--batch-size", String.valueOf(batchSize), "--threads", String.valueOf(threads),
                     "--hidden", String.join(",", hidden.stream().map(String::valueOf).toList()),
-                    "--epochs", String.valueOf(totalEpochs)));
+                    "--optimizer", optimizer, "--epochs", String.valueOf(totalEpochs)));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
             Process process = pb.start();
             BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
