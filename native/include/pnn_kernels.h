@@ -143,7 +143,10 @@ void pnn_bias_backward(float* dbias,      /* (cols) */
  * microcode assist of ~100 cycles; flushing costs a compare per element and changes nothing a
  * parameter would ever feel. */
 
-/* g = grads + weight_decay * params;  params -= lr * g */
+/* g = grads + weight_decay * params;  params -= lr * g. With weight_decay 0, g = grads (the decay
+ * term is not added, as PyTorch does not: 0 * params would turn an infinite parameter into NaN and
+ * a gradient of -0 into +0), so params -= lr * grads is also what a product computes that adds
+ * -lr times the gradient to the parameters (pnn_matmul with alpha -lr and beta 1), to the bit. */
 void pnn_sgd_update(float* params, const float* grads, int64_t n,
                     float lr, float weight_decay);
 

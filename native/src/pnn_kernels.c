@@ -239,6 +239,12 @@ static inline int64_t first_block(float* params, int64_t n) {
 
 PNN_VECTOR
 void pnn_sgd_update(float* params, const float* grads, int64_t n, float lr, float weight_decay) {
+    if (weight_decay == 0.0f) {
+        for (int64_t b = 0, e = first_block(params, n); b < n; b = e, e = next_block(params, b, n)) {
+            for (int64_t i = b; i < e; i++) params[i] -= lr * grads[i];
+        }
+        return;
+    }
     for (int64_t b = 0, e = first_block(params, n); b < n; b = e, e = next_block(params, b, n)) {
         for (int64_t i = b; i < e; i++) {
             float g = grads[i] + weight_decay * params[i];

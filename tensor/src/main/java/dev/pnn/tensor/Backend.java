@@ -114,7 +114,10 @@ public interface Backend {
     // State (velocity, m, v) whose magnitude falls below Float.MIN_NORMAL is stored as 0: a dead
     // unit's state would otherwise decay into subnormals, which cost ~100 cycles an operation on x86.
 
-    /** Plain SGD: {@code params -= lr * (grads + weightDecay * params)}. */
+    /**
+     * Plain SGD: {@code params -= lr * (grads + weightDecay * params)}; with {@code weightDecay}
+     * 0, {@code params -= lr * grads} (the term is not added, as in PyTorch).
+     */
     void sgd(Tensor params, Tensor grads, float lr, float weightDecay);
 
     /**

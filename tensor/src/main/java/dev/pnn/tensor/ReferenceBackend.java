@@ -291,7 +291,8 @@ public final class ReferenceBackend extends CheckedBackend {
     protected void sgdImpl(Tensor params, Tensor grads, float lr, float weightDecay) {
         for (long i = 0, n = params.size(); i < n; i++) {
             double p = get(params, i);
-            put(params, i, p - lr * (get(grads, i) + (double) weightDecay * p));
+            double g = weightDecay == 0 ? get(grads, i) : get(grads, i) + (double) weightDecay * p;
+            put(params, i, p - lr * g);
         }
     }
 

@@ -195,6 +195,19 @@ class KnownAnswerTest {
 
     @ParameterizedTest
     @MethodSource("backends")
+    void sgdWithoutDecayIsParamsMinusLrTimesGrads(Backend backend) {
+        // no decay term at all (0 * params is not added): a -0 gradient moves -0 to +0 as
+        // -0 - 0.1 * -0 does, an infinite parameter stays infinite instead of becoming NaN
+        Tensor p = t(1, 3, -0f, Float.POSITIVE_INFINITY, 3);
+        backend.sgd(p, t(1, 3, -0f, 1, 2), 0.1f, 0f);
+        assertEquals(Float.floatToRawIntBits(-0f - 0.1f * -0f), Float.floatToRawIntBits(p.get(0, 0)),
+                "-0 - lr * -0 is +0");
+        assertEquals(Float.POSITIVE_INFINITY, p.get(0, 1), "an infinite parameter without decay");
+        assertEquals(3f - 0.1f * 2f, p.get(0, 2), "3 - 0.1 * 2 in float");
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
     void momentumMatchesPyTorchOverTwoSteps(Backend backend) {
         // p = 1, g = 1 both steps, lr 0.1, momentum 0.9:
         // step 1: v = 1, p = 0.9;  step 2: v = 1.9, p = 0.71
