@@ -63,6 +63,10 @@ public final class Workspace implements AutoCloseable {
     private Tensor[] allGradients;
     private boolean[] pendingZero;
     private boolean anyPendingZero;
+    /** The learning rate of the descent the running backward pass applies in its pullbacks, or 0. */
+    private float descentRate;
+    /** Per gradient: whether the last backward pass descended along it instead of writing it. */
+    private boolean[] descended;
 
     Workspace(Network net, int batchSizes) {
         this.net = net;
@@ -141,8 +145,40 @@ public final class Workspace implements AutoCloseable {
         return backward(pass, dOutput);
     }
 
+    /**
+     * As {@link #backward(Tensor)}, applying plain gradient descent at learning rate {@code rate}
+     * ({@code params -= rate * gradient}) inside the pullbacks that can apply it in the product
+     * that computes a parameter's gradient ({@link LayerContext#descentRate}; a {@code Linear}'s
+     * weight): those parameters are updated and their gradients are not written (they keep what
+     * they held; {@link #descended} tells which). The other gradients are accumulated as usual,
+     * for the caller to apply. With the same products, the parameters end with the bits of
+     * {@code backward(dOutput)} followed by {@code Backend.sgd} at {@code rate} without weight
+     * decay. {@code rate == 0}: exactly {@link #backward(Tensor)}.
+     *
+     * @throws IllegalStateException as {@link #backward(Tensor)}
+     */
+    public Tensor backward(Tensor dOutput, float rate) {
+        descentRate = rate;
+        try {
+            return backward(dOutput);
+        } finally {
+            descentRate = 0f;
+        }
+    }
+
+    /**
+     * Whether the last backward pass descended along parameter {@code i}'s gradient (in layout
+     * order, as {@code Parameters.names()}) instead of writing it; false before any.
+     */
+    public boolean descended(int i) {
+        return descended != null && descended[i];
+    }
+
     /** Runs {@code pass}'s pullbacks; then every gradient holds its value, zeros included. */
     private Tensor backward(Pass pass, Tensor dOutput) {
+        if (descended != null) {
+            Arrays.fill(descended, false);
+        }
         Tensor g = pass.backward(dOutput);
         writePendingZeros();
         return g;
@@ -231,6 +267,7 @@ public final class Workspace implements AutoCloseable {
             }
             allGradients = Arrays.stream(byLayer).flatMap(Arrays::stream).toArray(Tensor[]::new);
             pendingZero = new boolean[allGradients.length];
+            descended = new boolean[allGradients.length];
         }
         writePendingZeros();
         return gradients;
@@ -527,6 +564,18 @@ public final class Workspace implements AutoCloseable {
                 return 0f;
             }
             return 1f;
+        }
+
+        @Override
+        public float descentRate(int k) {
+            if (descentRate == 0f) {
+                return 0f;
+            }
+            ensureGradients();
+            int id = gradientIds[k];
+            pendingZero[id] = false; // left as it is: the pass does not write it
+            descended[id] = true;
+            return descentRate;
         }
 
         private void ensureGradients() {

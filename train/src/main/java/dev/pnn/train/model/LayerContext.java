@@ -15,7 +15,10 @@ public interface LayerContext {
 
     Backend backend();
 
-    /** Parameter {@code k}, in the order of {@link Layer#parameters()}; read it, do not write it. */
+    /**
+     * Parameter {@code k}, in the order of {@link Layer#parameters()}; read it, do not write it
+     * (but in a descent, {@link #descentRate}).
+     */
     Tensor parameter(int k);
 
     /**
@@ -68,6 +71,20 @@ public interface LayerContext {
      */
     default float gradientBeta(int k) {
         return 1f;
+    }
+
+    /**
+     * For a pullback that writes parameter gradient {@code k} whole in one product (a GEMM): the
+     * learning rate when the pass applies plain gradient descent in the pullbacks
+     * ({@code Workspace.backward(Tensor, float)}), else 0. When it is not 0 the pullback adds
+     * {@code -rate} times the product to the parameter instead ({@code alpha = -rate},
+     * {@code beta = 1}), after every other use of the parameter in the pullback, and leaves
+     * gradient {@code k} unwritten; when it is 0 it writes the gradient as usual
+     * ({@link #gradientBeta}). Counts the parameter as descended when it is not 0: call it just
+     * before the product.
+     */
+    default float descentRate(int k) {
+        return 0f;
     }
 
     /** What the layer kept on this context at an earlier pass ({@link #keep}), or null. */

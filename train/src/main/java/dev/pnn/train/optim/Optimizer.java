@@ -18,6 +18,15 @@ public sealed interface Optimizer permits Sgd, Adam {
     /** How many buffers of the parameters' shape the state needs (velocity; Adam's m and v). */
     int stateBuffers();
 
+    /**
+     * Whether an update is plain gradient descent, {@code params -= lr * grads} to the bit, with
+     * no state: a training step may then apply it to a parameter inside the product that
+     * computes its gradient ({@link dev.pnn.train.model.LayerContext#descentRate}).
+     */
+    default boolean plainDescent() {
+        return false;
+    }
+
     /** One update of {@code params} from {@code grads} at learning rate {@code lr}; advances {@code state}. */
     default void step(Backend backend, Tensor params, Tensor grads, OptimizerState state, float lr) {
         update(backend, params, grads, state.buffers(), state.advance(), lr);

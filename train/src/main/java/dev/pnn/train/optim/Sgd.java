@@ -47,6 +47,12 @@ public record Sgd(double momentum, boolean nesterov, double weightDecay) impleme
         return momentum == 0 ? 0 : 1;
     }
 
+    /** Without momentum and weight decay: {@code params -= lr * grads} ({@code Backend.sgd}). */
+    @Override
+    public boolean plainDescent() {
+        return momentum == 0 && weightDecay == 0;
+    }
+
     @Override
     public void update(Backend backend, Tensor params, Tensor grads, Tensor[] buffers, long t, float lr) {
         if (momentum == 0) {
