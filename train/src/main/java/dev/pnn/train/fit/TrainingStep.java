@@ -13,7 +13,9 @@ import dev.pnn.train.optim.Optimizer;
 import dev.pnn.train.optim.OptimizerState;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
@@ -24,6 +26,13 @@ import java.util.function.IntConsumer;
  * after a LogSoftMax it runs the model up to its logits and computes the two as one fused
  * cross-entropy kernel. It owns a {@link Workspace} of its own (activations, loss gradient,
  * parameter gradients) and the optimizer's state; a steady-state step allocates nothing off-heap.
+ *
+ * <p>With plain SGD ({@link Optimizer#plainDescent}: no momentum, no weight decay) on one shard,
+ * the step applies the update to each {@code Linear}'s weight inside the product that computes
+ * its gradient ({@link Workspace#backward(Tensor, float)}), and the optimizer to the rest: the
+ * same bits as the update after the backward pass (with the own product kernel; the BLAS may
+ * round its {@code alpha} and {@code beta} otherwise), one pass over the weights fewer. The
+ * workspace then holds no gradient for those weights; {@link #gradients} computes them all.
  *
  * <p>With {@code shards > 1} it splits each batch into that many consecutive parts of (nearly)
  * equal rows and runs them on a {@link WorkerTeam} (the first on the calling thread), each in a
@@ -95,6 +104,14 @@ public final class TrainingStep implements AutoCloseable {
     private int batchShards;
     private long updateStep;
     private float updateLr;
+    /** The learning rate of the step's descent in the pullbacks (plain SGD on one shard), or 0. */
+    private float descentRate;
+    /** Sizes of the parameters, in layout order. */
+    private final long[] parameterSizes;
+    /** Which parameters the pullbacks descended along when {@link #undescended} was made. */
+    private boolean[] descendedPattern;
+    /** The runs of consecutive parameters the pullbacks did not descend along, for the optimizer. */
+    private ParameterRange[] undescended;
 
     /**
      * @throws IllegalArgumentException when {@code loss} does not fit the model's last layer
@@ -139,6 +156,8 @@ public final class TrainingStep implements AutoCloseable {
         this.arena = shards == 1 ? null : Arena.ofShared();
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
         this.split = splitFirstLayer ? new FirstLayerSplit(net, loss, optimizer, state, workspace, team) : null;
+        this.parameterSizes = net.parameters().names().stream().mapToLong(n -> net.parameters().get(n).size())
+                .toArray();
         // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count,
         // over as many members as there are parameters at most (each range at least one)
         Tensor params = net.parameters().flat();
@@ -179,10 +198,23 @@ public final class TrainingStep implements AutoCloseable {
      */
     public double run(Tensor inputs, IntVector labels, float lr, Fill fill) {
         int shards = shardsFor(inputs.rows());
-        double loss = forwardBackward(inputs, labels, shards, fill);
+        // plain SGD on one shard: the pullbacks apply it to the weights in the products that
+        // compute their gradients (the same bits, one pass over the weights fewer)
+        boolean descend = shards == 1 && optimizer.plainDescent() && lr != 0f;
+        descentRate = descend ? lr : 0f;
+        double loss;
+        try {
+            loss = forwardBackward(inputs, labels, shards, fill);
+        } finally {
+            descentRate = 0f;
+        }
         if (shards == 1) {
             if (Double.isFinite(loss)) {
-                optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
+                if (descend) {
+                    updateUndescended(state.advance(), lr);
+                } else {
+                    optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
+                }
             }
         } else {
             reduce(Double.isFinite(loss) ? state.advance() : 0, lr);
@@ -312,6 +344,42 @@ public final class TrainingStep implements AutoCloseable {
         }
     }
 
+    /**
+     * Update number {@code step} of the parameters the last backward pass did not descend along
+     * (when it descended along the others), a run of consecutive ones at a time.
+     */
+    private void updateUndescended(long step, float lr) {
+        boolean same = descendedPattern != null;
+        for (int i = 0; same && i < parameterSizes.length; i++) {
+            same = descendedPattern[i] == workspace.descended(i);
+        }
+        if (!same) {
+            descendedPattern = new boolean[parameterSizes.length];
+            List<ParameterRange> runs = new ArrayList<>();
+            Tensor params = net.parameters().flat();
+            Tensor gradients = workspace.gradients();
+            long offset = 0;
+            long runStart = -1;
+            for (int i = 0; i <= parameterSizes.length; i++) {
+                boolean descended = i < parameterSizes.length && workspace.descended(i);
+                if (i < parameterSizes.length) {
+                    descendedPattern[i] = descended;
+                }
+                if ((descended || i == parameterSizes.length) && runStart >= 0) {
+                    runs.add(ParameterRange.of(params, gradients, state, runStart, Math.toIntExact(offset - runStart)));
+                    runStart = -1;
+                } else if (!descended && runStart < 0) {
+                    runStart = offset;
+                }
+                offset += i < parameterSizes.length ? parameterSizes[i] : 0;
+            }
+            undescended = runs.toArray(ParameterRange[]::new);
+        }
+        for (ParameterRange r : undescended) {
+            r.update(optimizer, net.backend(), step, lr);
+        }
+    }
+
     /** The first row of shard {@code k} of {@code shards} over {@code rows} rows. */
     static int first(int k, int shards, int rows) {
         return (int) ((long) k * rows / shards);
@@ -335,7 +403,7 @@ public final class TrainingStep implements AutoCloseable {
             // weighted by its share of the rows: weight the loss gradient here, a few values a row
             net.backend().scale(share, dy);
         }
-        w.backward(dy);
+        w.backward(dy, Double.isFinite(loss) ? descentRate : 0f);
         shardOutputs[k] = y;
         return loss;
     }

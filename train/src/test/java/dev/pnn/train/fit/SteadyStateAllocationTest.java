@@ -40,7 +40,7 @@ class SteadyStateAllocationTest {
     @Test
     void aWarmStepOfTheMlpAllocatesNothingOnTheHeap() {
         NativeBackend backend = NativeBackend.instance();
-        for (Optimizer optimizer : List.of(Sgd.momentum(0.9).withWeightDecay(5e-4), Adam.defaults())) {
+        for (Optimizer optimizer : List.of(Sgd.momentum(0.9).withWeightDecay(5e-4), Adam.defaults(), Sgd.plain())) {
             try (Arena arena = Arena.ofShared();
                  Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 1);
                  TrainingStep step = new TrainingStep(net, Loss.nll(), optimizer)) {
