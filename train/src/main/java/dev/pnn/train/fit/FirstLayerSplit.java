@@ -246,7 +246,13 @@ final class FirstLayerSplit implements AutoCloseable {
 
     /** Member k: its rows of the weight's gradient (and the bias's, member 0), its range of the rest; its update. */
     private void reduceMember(int k) {
-        backend.gemm(true, false, 1f, memberColumns[k], batchOutputGradients, 0f, weightGradientRows[k]);
+        // plain SGD: the member's rows of the weight descend in the product of their gradient
+        boolean descend = updateStep > 0 && updateLr != 0f && optimizer.plainDescent();
+        if (descend) {
+            backend.gemm(true, false, -updateLr, memberColumns[k], batchOutputGradients, 1f, weightRows[k]);
+        } else {
+            backend.gemm(true, false, 1f, memberColumns[k], batchOutputGradients, 0f, weightGradientRows[k]);
+        }
         if (k == 0) {
             biasGradient.zero();
             backend.biasBackward(batchOutputGradients, biasGradient);
@@ -257,7 +263,9 @@ final class FirstLayerSplit implements AutoCloseable {
             backend.axpy(1f, tailGradientRanges[k][j], tail.gradient());
         }
         if (updateStep > 0) {
-            headRanges[k].update(optimizer, backend, updateStep, updateLr);
+            if (!descend) {
+                headRanges[k].update(optimizer, backend, updateStep, updateLr);
+            }
             if (k == 0) {
                 biasRange.update(optimizer, backend, updateStep, updateLr);
             }

@@ -27,12 +27,14 @@ import java.util.function.IntConsumer;
  * cross-entropy kernel. It owns a {@link Workspace} of its own (activations, loss gradient,
  * parameter gradients) and the optimizer's state; a steady-state step allocates nothing off-heap.
  *
- * <p>With plain SGD ({@link Optimizer#plainDescent}: no momentum, no weight decay) on one shard,
- * the step applies the update to each {@code Linear}'s weight inside the product that computes
- * its gradient ({@link Workspace#backward(Tensor, float)}), and the optimizer to the rest: the
- * same bits as the update after the backward pass (with the own product kernel; the BLAS may
- * round its {@code alpha} and {@code beta} otherwise), one pass over the weights fewer. The
- * workspace then holds no gradient for those weights; {@link #gradients} computes them all.
+ * <p>With plain SGD ({@link Optimizer#plainDescent}: no momentum, no weight decay) the step
+ * applies the update to a {@code Linear}'s weight inside the product that computes its gradient,
+ * and the optimizer to the rest: on one shard every {@code Linear}'s weight
+ * ({@link Workspace#backward(Tensor, float)}), with the first layer split by its inputs that
+ * layer's weight. The same bits as the update after the backward pass (with the own product
+ * kernel; the BLAS may round its {@code alpha} and {@code beta} otherwise), one pass over the
+ * weights fewer. The workspace then holds no gradient for those weights; {@link #gradients}
+ * computes them all.
  *
  * <p>With {@code shards > 1} it splits each batch into that many consecutive parts of (nearly)
  * equal rows and runs them on a {@link WorkerTeam} (the first on the calling thread), each in a

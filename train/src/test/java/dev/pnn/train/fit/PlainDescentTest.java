@@ -20,6 +20,8 @@ import java.lang.foreign.Arena;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Plain SGD applied inside the weights' gradient products ({@code Workspace.backward(Tensor, float)})
@@ -30,16 +32,18 @@ class PlainDescentTest {
     private static final float LR = 0.05f;
     private static final int STEPS = 5;
 
-    @Test
-    void descentInTheProductsHasTheBitsOfTheUpdateAfterBackward() {
+    /** One shard: every Linear's weight; two: the first layer split by its inputs ({@link FirstLayerSplit}). */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void descentInTheProductsHasTheBitsOfTheUpdateAfterBackward(int shards) {
         NativeBackend backend = NativeBackend.instance(NativeBackend.Products.AUTO);
         int threads = backend.threads();
         backend.setThreads(1);
-        try (Arena arena = Arena.ofConfined();
+        try (Arena arena = Arena.ofShared(); // the shards' threads read the batch
              Network fused = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 11);
              Network apart = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 11);
-             TrainingStep step = new TrainingStep(fused, Loss.nll(), Sgd.plain());
-             TrainingStep gradients = new TrainingStep(apart, Loss.nll(), Sgd.plain())) {
+             TrainingStep step = new TrainingStep(fused, Loss.nll(), Sgd.plain(), shards);
+             TrainingStep gradients = new TrainingStep(apart, Loss.nll(), Sgd.plain(), shards)) {
             for (int s = 0; s < STEPS; s++) {
                 Tensor x = TestData.uniform(arena, 64, 784, -1, 1, 100 + s);
                 IntVector y = TestData.labels(arena, 64, 10, 200 + s);
@@ -48,10 +52,18 @@ class PlainDescentTest {
                 backend.sgd(apart.parameters().flat(), gradients.workspace().gradients(), LR, 0f);
                 assertEquals(same, loss, "step " + s + ": the loss before the update");
             }
-            // the three Linear weights were descended along, the biases updated after
             List<String> names = fused.parameters().names();
-            for (int i = 0; i < names.size(); i++) {
-                assertEquals(names.get(i).endsWith("weight"), step.workspace().descended(i), names.get(i));
+            if (shards == 1) {
+                // the three Linear weights were descended along, the biases updated after
+                for (int i = 0; i < names.size(); i++) {
+                    assertEquals(names.get(i).endsWith("weight"), step.workspace().descended(i), names.get(i));
+                }
+            } else {
+                // the split's first weight descended: its gradient was never written
+                float[] g = values(step.workspace().gradient("0.weight"));
+                for (float v : g) {
+                    assertEquals(0f, v, "the first weight's gradient after descents");
+                }
             }
             float[] a = values(fused.parameters().flat());
             float[] b = values(apart.parameters().flat());
