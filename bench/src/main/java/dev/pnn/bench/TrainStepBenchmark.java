@@ -13,6 +13,7 @@ import dev.pnn.train.fit.TrainingStep;
 import dev.pnn.train.model.Init;
 import dev.pnn.train.model.Loss;
 import dev.pnn.train.model.Model;
+import dev.pnn.train.optim.Optimizer;
 import dev.pnn.train.optim.Sgd;
 
 import java.lang.foreign.Arena;
@@ -34,9 +35,10 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * One training step of the default 784-128-64-10 network (forward, zero grads, fused loss,
- * backward, momentum update), its forward pass alone, and the eight matrix products a step needs
- * with nothing else around them: the floor the BLAS sets. step / gemmFloor is what everything
- * else costs (kernels, FFM calls, Java). Run with {@code -prof gc} for the heap allocated per step.
+ * backward, the update: momentum 0.9, or plain SGD with {@code -p optimizer=sgd}), its forward
+ * pass alone, and the eight matrix products a step needs with nothing else around them: the
+ * floor the BLAS sets. step / gemmFloor is what everything else costs (kernels, FFM calls,
+ * Java). Run with {@code -prof gc} for the heap allocated per step.
  *
  * <p>Checked before timing (native only): the step's loss and gradients, the forward output and
  * each of the eight products against the reference backend on the same parameters and batch.
@@ -71,6 +73,13 @@ public class TrainStepBenchmark {
     /** The batch split over this many threads ({@link TrainingStep}'s shards). */
     @Param({"1"})
     public int shards;
+
+    /**
+     * The step's optimizer: {@code momentum} (0.9) or {@code sgd} (plain, which the step applies
+     * to the weights inside their gradient products).
+     */
+    @Param({"momentum"})
+    public String optimizer;
 
     /** The CBLAS (native only; one per forked JVM): openblas, blis or a path. */
     @Param({"openblas"})
@@ -108,7 +117,13 @@ public class TrainStepBenchmark {
         }
         arena = Arena.ofShared();
         net = Network.create(Model.mnist(), b, Init.PYTORCH_DEFAULT, 1);
-        step = new TrainingStep(net, Loss.nll(), Sgd.momentum(0.9), shards);
+        Optimizer rule = switch (optimizer) {
+            case "momentum" -> Sgd.momentum(0.9);
+            case "sgd" -> Sgd.plain();
+            default -> throw new IllegalArgumentException("optimizer: expected momentum or sgd, found '" + optimizer
+                    + "'");
+        };
+        step = new TrainingStep(net, Loss.nll(), rule, shards);
         inference = net.newWorkspace();
         Parameters p = net.parameters();
         w1 = p.get("0.weight");
