@@ -21,7 +21,7 @@
 
 /* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
  * whose pnn_kernels_abi_version() differs from the value it was generated against. */
-#define PNN_KERNELS_ABI_VERSION 7
+#define PNN_KERNELS_ABI_VERSION 8
 
 int pnn_kernels_abi_version(void);
 
@@ -50,6 +50,18 @@ void pnn_matmul(float* c,        /* (m, n), row stride ldc */
                 const float* b,  /* op(b): (k, n) by its strides */
                 int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float alpha,
                 float beta);
+
+/* SGD with momentum applied to params with the gradient op(a) op(b), which is never stored: each
+ * element's sum as pnn_matmul computes it (alpha 1), then, as pnn_sgd_momentum_update does with
+ * that sum as its gradient, operation for operation (so the same bits): g = sum + weight_decay *
+ * params; velocity = flush(momentum * velocity + g); params -= lr * (nesterov ? g + momentum *
+ * velocity : velocity). velocity is laid out as params (row stride ldc) and overlaps neither it
+ * nor a or b. Only where pnn_matmul_supported(). */
+void pnn_matmul_momentum(float* params,   /* (m, n), row stride ldc */
+                         float* velocity, /* (m, n), row stride ldc */
+                         const float* a, const float* b, int m, int n, int k, int64_t a_rs, int64_t a_cs,
+                         int64_t b_rs, int64_t b_cs, int ldc, float lr, float momentum, float weight_decay,
+                         int nesterov);
 
 /* ---- forward ----------------------------------------------------------------------------- */
 

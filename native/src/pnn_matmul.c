@@ -9,6 +9,8 @@
  */
 #include "pnn_kernels.h"
 
+#include <float.h>
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
@@ -27,6 +29,39 @@ static inline __attribute__((always_inline)) TARGET void put(float* c, __mmask16
     _mm512_mask_storeu_ps(c, mask, v);
 }
 
+/* What pnn_matmul_momentum does with each element's sum instead of storing it: the momentum update
+ * of the parameter there (c) and of its velocity, v_off floats on, as pnn_sgd_momentum_update
+ * computes it from that sum as the gradient, operation for operation. */
+struct momentum {
+    int64_t v_off;
+    float lr, momentum, weight_decay;
+    int nesterov;
+};
+
+static inline __attribute__((always_inline)) TARGET void put_momentum(float* c, __mmask16 mask, __m512 g,
+                                                                     const struct momentum* e) {
+    float* vp = c + e->v_off;
+    __m512 p = _mm512_maskz_loadu_ps(mask, c);
+    g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_set1_ps(e->weight_decay), p));
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(e->momentum), _mm512_maskz_loadu_ps(mask, vp)), g);
+    /* flush_subnormal: |v| < FLT_MIN is stored as 0 (a NaN compares false and stays) */
+    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(_mm512_abs_ps(v), _mm512_set1_ps(FLT_MIN), _CMP_LT_OQ),
+                           _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(vp, mask, v);
+    __m512 step = e->nesterov ? _mm512_add_ps(g, _mm512_mul_ps(_mm512_set1_ps(e->momentum), v)) : v;
+    _mm512_mask_storeu_ps(c, mask, _mm512_sub_ps(p, _mm512_mul_ps(_mm512_set1_ps(e->lr), step)));
+}
+
+/* One vector of a tile's row: stored (put) or, with an epilogue, a momentum update (put_momentum). */
+static inline __attribute__((always_inline)) TARGET void finish(float* c, __mmask16 mask, __m512 acc, float alpha,
+                                                               float beta, const struct momentum* e) {
+    if (e) {
+        put_momentum(c, mask, acc, e);
+    } else {
+        put(c, mask, acc, alpha, beta);
+    }
+}
+
 /*
  * A tile of MR_ rows and NV_ vectors of c (the last vector's lanes by `last`). The accumulators are
  * named variables, not an array: gcc keeps an array in memory around the masked loads, whose
@@ -43,23 +78,23 @@ static inline __attribute__((always_inline)) TARGET void put(float* c, __mmask16
 #define ROW_PUT(I)                                                                   \
     if (I < ROWS) {                                                                   \
         float* ci = c + I * ldc;                                                     \
-        put(ci, VECS == 1 ? last : 0xFFFF, c##I##0, alpha, beta);                     \
-        if (VECS > 1) put(ci + 16, VECS == 2 ? last : 0xFFFF, c##I##1, alpha, beta);   \
-        if (VECS > 2) put(ci + 32, VECS == 3 ? last : 0xFFFF, c##I##2, alpha, beta);   \
-        if (VECS > 3) put(ci + 48, last, c##I##3, alpha, beta);                       \
+        finish(ci, VECS == 1 ? last : 0xFFFF, c##I##0, alpha, beta, e);                 \
+        if (VECS > 1) finish(ci + 16, VECS == 2 ? last : 0xFFFF, c##I##1, alpha, beta, e); \
+        if (VECS > 2) finish(ci + 32, VECS == 3 ? last : 0xFFFF, c##I##2, alpha, beta, e); \
+        if (VECS > 3) finish(ci + 48, last, c##I##3, alpha, beta, e);                   \
     }
 #define ROW_DECL(I) __m512 c##I##0 = zero, c##I##1 = zero, c##I##2 = zero, c##I##3 = zero;
 #define B_LOAD(J) \
     const __m512 b##J = J >= VECS ? zero : J == VECS - 1 ? _mm512_maskz_loadu_ps(last, bp + 16 * J) : _mm512_loadu_ps(bp + 16 * J);
 
 typedef void (*tile_fn)(__mmask16 last, float* c, const float* a, const float* b, int k, int64_t a_rs,
-                        int64_t a_cs, int64_t ldb, int64_t ldc, float alpha, float beta);
+                        int64_t a_cs, int64_t ldb, int64_t ldc, float alpha, float beta, const struct momentum* e);
 
 /* c[0..MR_)[0..16 NV_) = alpha * sum_p op(a)[i][p] b[p][j] + beta * c, one function per tile shape */
 #define TILE_FN(MR_, NV_)                                                                                 \
     static TARGET void tile_##MR_##_##NV_(__mmask16 last, float* c, const float* a, const float* b, int k, \
                                           int64_t a_rs, int64_t a_cs, int64_t ldb, int64_t ldc,           \
-                                          float alpha, float beta) {                                      \
+                                          float alpha, float beta, const struct momentum* e) {            \
         enum { ROWS = MR_, VECS = NV_ };                                                                  \
         const __m512 zero = _mm512_setzero_ps();                                                          \
         ROW_DECL(0) ROW_DECL(1) ROW_DECL(2) ROW_DECL(3) ROW_DECL(4) ROW_DECL(5)                           \
@@ -134,13 +169,14 @@ static TARGET void pack(float* panel, const float* b, int k, int col, int width,
 
 /* The columns [col, col + width) of c, from rows of b (op(b)'s row p at bp + p * ldb) */
 static TARGET void panel_columns(float* c, const float* a, const float* bp, int m, int k, int col, int width,
-                                 int64_t a_rs, int64_t a_cs, int64_t ldb, int ldc, float alpha, float beta) {
+                                 int64_t a_rs, int64_t a_cs, int64_t ldb, int ldc, float alpha, float beta,
+                                 const struct momentum* e) {
     const int nv = (width + 15) / 16;
     const __mmask16 last = (__mmask16) (0xFFFFu >> (16 * nv - width));
     for (int row = 0; row < m; row += MR) {
         const int mr = m - row < MR ? m - row : MR;
         TILES_BY_SHAPE[mr - 1][nv - 1](last, c + (int64_t) row * ldc + col, a + row * a_rs, bp, k, a_rs, a_cs, ldb,
-                                       ldc, alpha, beta);
+                                       ldc, alpha, beta, e);
     }
 }
 
@@ -148,12 +184,25 @@ static TARGET void panel_columns(float* c, const float* a, const float* bp, int 
  * kept out of line so that a product with b in rows uses no such stack */
 static __attribute__((noinline)) TARGET void transposed_b(float* c, const float* a, const float* b, int m, int n,
                                                           int k, int64_t a_rs, int64_t a_cs, int64_t b_cs, int ldc,
-                                                          float alpha, float beta) {
+                                                          float alpha, float beta, const struct momentum* e) {
     float panel[PNN_MATMUL_MAX_PACKED_K * 16 * NV] __attribute__((aligned(64)));
     for (int col = 0; col < n; col += 16 * NV) {
         const int width = n - col < 16 * NV ? n - col : 16 * NV;
         pack(panel, b, k, col, width, b_cs);
-        panel_columns(c, a, panel, m, k, col, width, a_rs, a_cs, 16 * NV, ldc, alpha, beta);
+        panel_columns(c, a, panel, m, k, col, width, a_rs, a_cs, 16 * NV, ldc, alpha, beta, e);
+    }
+}
+
+/* The product's columns, panel by panel; e: the momentum epilogue, or NULL */
+static TARGET void product(float* c, const float* a, const float* b, int m, int n, int k, int64_t a_rs, int64_t a_cs,
+                           int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta, const struct momentum* e) {
+    if (b_cs != 1) {
+        transposed_b(c, a, b, m, n, k, a_rs, a_cs, b_cs, ldc, alpha, beta, e);
+        return;
+    }
+    for (int col = 0; col < n; col += 16 * NV) {
+        const int width = n - col < 16 * NV ? n - col : 16 * NV;
+        panel_columns(c, a, b + col, m, k, col, width, a_rs, a_cs, b_rs, ldc, alpha, beta, e);
     }
 }
 
@@ -164,14 +213,14 @@ TARGET void pnn_matmul(float* c, const float* a, const float* b, int m, int n, i
             for (int j = 0; j < n; j++) c[(int64_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(int64_t) i * ldc + j];
         return;
     }
-    if (b_cs != 1) {
-        transposed_b(c, a, b, m, n, k, a_rs, a_cs, b_cs, ldc, alpha, beta);
-        return;
-    }
-    for (int col = 0; col < n; col += 16 * NV) {
-        const int width = n - col < 16 * NV ? n - col : 16 * NV;
-        panel_columns(c, a, b + col, m, k, col, width, a_rs, a_cs, b_rs, ldc, alpha, beta);
-    }
+    product(c, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, alpha, beta, NULL);
+}
+
+TARGET void pnn_matmul_momentum(float* params, float* velocity, const float* a, const float* b, int m, int n, int k,
+                                int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float lr,
+                                float momentum, float weight_decay, int nesterov) {
+    const struct momentum e = {velocity - params, lr, momentum, weight_decay, nesterov};
+    product(params, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, 1.0f, 0.0f, &e);
 }
 
 #else
@@ -182,6 +231,13 @@ void pnn_matmul(float* c, const float* a, const float* b, int m, int n, int k, i
                 int64_t b_rs, int64_t b_cs, int ldc, float alpha, float beta) {
     (void) c; (void) a; (void) b; (void) m; (void) n; (void) k; (void) a_rs; (void) a_cs; (void) b_rs;
     (void) b_cs; (void) ldc; (void) alpha; (void) beta;
+}
+
+void pnn_matmul_momentum(float* params, float* velocity, const float* a, const float* b, int m, int n, int k,
+                         int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float lr, float momentum,
+                         float weight_decay, int nesterov) {
+    (void) params; (void) velocity; (void) a; (void) b; (void) m; (void) n; (void) k; (void) a_rs; (void) a_cs;
+    (void) b_rs; (void) b_cs; (void) ldc; (void) lr; (void) momentum; (void) weight_decay; (void) nesterov;
 }
 
 #endif

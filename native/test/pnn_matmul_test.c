@@ -54,7 +54,7 @@ int main(void) {
         fprintf(stderr, "pnn_matmul_test: this processor has no AVX-512F, which pnn_matmul needs\n");
         return 1;
     }
-    int mismatches = 0;
+    int mismatches = 0, updates_differ = 0;
     for (int t = 0; t < CASES; t++) {
         const int m = 1 + (int) (next() % 70), n = 1 + (int) (next() % 140);
         const int ta = (int) (next() % 2), tb = (int) (next() % 2);
@@ -86,11 +86,47 @@ int main(void) {
                         "its contract\n", m, n, k, ta, tb, alpha, beta);
             }
         }
+        /* the momentum update inside the product against the gradient stored, then
+         * pnn_sgd_momentum_update: the same bits, a zero a (a zero gradient) now and then so
+         * that tiny velocities decay into the range that is flushed to 0 */
+        const long mn = (long) m * n;
+        if (next() % 8 == 0) {
+            for (long i = 0; i < (long) m * k; i++) a[i] = 0.0f;
+        }
+        const float lr = 0.1f * (value() + 1.0f), mu = 0.5f * (value() + 1.0f);
+        const float wd = next() % 2 == 0 ? 0.0f : 0.01f * (value() + 1.0f);
+        const int nesterov = (int) (next() % 2);
+        float* p = guarded(mn);
+        float* v = guarded(mn);
+        float* grad = malloc((size_t) mn * sizeof(float));
+        float* p_want = malloc((size_t) mn * sizeof(float));
+        float* v_want = malloc((size_t) mn * sizeof(float));
+        for (long i = 0; i < mn; i++) {
+            p[i] = p_want[i] = i % 3 == 0 ? 0.0f : value();
+            v[i] = v_want[i] = i % 5 == 0 ? 1e-38f * value() : value();
+        }
+        pnn_matmul(grad, a, b, m, n, k, ta ? 1 : k, ta ? m : 1, tb ? 1 : n, tb ? k : 1, n, 1.0f, 0.0f);
+        pnn_sgd_momentum_update(p_want, v_want, grad, mn, lr, mu, wd, nesterov);
+        pnn_matmul_momentum(p, v, a, b, m, n, k, ta ? 1 : k, ta ? m : 1, tb ? 1 : n, tb ? k : 1, n, lr, mu, wd,
+                            nesterov);
+        if (memcmp(p, p_want, (size_t) mn * sizeof(float)) != 0 || memcmp(v, v_want, (size_t) mn * sizeof(float)) != 0) {
+            if (++updates_differ <= 5) {
+                fprintf(stderr, "pnn_matmul_test: momentum in the %dx%dx%d product (transA=%d transB=%d lr=%g "
+                        "momentum=%g weight decay=%g nesterov=%d) differs from the update after it\n", m, n, k, ta,
+                        tb, lr, mu, wd, nesterov);
+            }
+        }
+        free(grad);
+        free(p_want);
+        free(v_want);
+        release(p, mn);
+        release(v, mn);
         free(want);
         release(a, (long) m * k);
         release(b, (long) k * n);
         release(c, (long) m * n);
     }
-    printf("pnn_matmul_test: %d products, %d differ from the contract\n", CASES, mismatches);
-    return mismatches == 0 ? 0 : 1;
+    printf("pnn_matmul_test: %d products, %d differ from the contract; %d momentum updates in the product, %d "
+           "differ from the update after it\n", CASES, mismatches, CASES, updates_differ);
+    return mismatches == 0 && updates_differ == 0 ? 0 : 1;
 }

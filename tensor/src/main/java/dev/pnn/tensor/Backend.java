@@ -129,6 +129,17 @@ public interface Backend {
                      float weightDecay, boolean nesterov);
 
     /**
+     * {@link #sgdMomentum} with the gradient {@code op(a) op(b)}: the bits of
+     * {@code gemm(transA, transB, 1, a, b, 0, scratch)} followed by
+     * {@code sgdMomentum(params, velocity, scratch, ...)}, where the product may run in the
+     * update's kernel and never be stored ({@code scratch} is then left as it was).
+     * {@code params}, {@code velocity} and {@code scratch} have op(a) op(b)'s shape; none overlaps
+     * another, a or b.
+     */
+    void sgdMomentumOfProduct(boolean transA, boolean transB, Tensor a, Tensor b, Tensor params, Tensor velocity,
+                              Tensor scratch, float lr, float momentum, float weightDecay, boolean nesterov);
+
+    /**
      * Adam as PyTorch writes it, at step {@code step >= 1} (bias corrections of that step);
      * {@code decoupled} selects AdamW's weight decay ({@code params *= 1 - lr * wd}) instead of
      * Adam's L2 term ({@code g += wd * params}).

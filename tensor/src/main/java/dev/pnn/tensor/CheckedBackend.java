@@ -11,23 +11,47 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     @Override
     public final Tensor gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        product("gemm", transA, transB, a, b, "c", c);
+        gemmImpl(transA, transB, transA ? a.cols() : a.rows(), transB ? b.rows() : b.cols(),
+                transA ? a.rows() : a.cols(), alpha, a, b, beta, c);
+        return c;
+    }
+
+    @Override
+    public final void sgdMomentumOfProduct(boolean transA, boolean transB, Tensor a, Tensor b, Tensor params,
+                                           Tensor velocity, Tensor scratch, float lr, float momentum,
+                                           float weightDecay, boolean nesterov) {
+        String op = "sgdMomentumOfProduct";
+        product(op, transA, transB, a, b, "params", params);
+        optimizerBuffer(op, "velocity", velocity, params);
+        optimizerBuffer(op, "scratch", scratch, params);
+        disjoint(op, "scratch", scratch, "velocity", velocity);
+        disjoint(op, "velocity", velocity, "a", a);
+        disjoint(op, "velocity", velocity, "b", b);
+        disjoint(op, "scratch", scratch, "a", a);
+        disjoint(op, "scratch", scratch, "b", b);
+        sgdMomentumOfProductImpl(transA, transB, transA ? a.cols() : a.rows(), transB ? b.rows() : b.cols(),
+                transA ? a.rows() : a.cols(), a, b, params, velocity, scratch, lr, momentum, weightDecay, nesterov);
+    }
+
+    /** op(a) op(b) fits {@code c} ({@code cName}), and {@code c} is separate from a and b. */
+    private static void product(String op, boolean transA, boolean transB, Tensor a, Tensor b, String cName,
+                                Tensor c) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
         int n = transB ? b.rows() : b.cols();
         if (k != kb) {
-            throw new ShapeMismatchException("gemm: op(a) is " + m + "x" + k + " (a " + a.shape() + describe(transA)
+            throw new ShapeMismatchException(op + ": op(a) is " + m + "x" + k + " (a " + a.shape() + describe(transA)
                     + ") but op(b) is " + kb + "x" + n + " (b " + b.shape() + describe(transB)
                     + "): inner dimensions " + k + " vs " + kb);
         }
         if (c.rows() != m || c.cols() != n) {
-            throw new ShapeMismatchException("gemm: c is " + c.shape() + " but op(a) op(b) is " + m + "x" + n
-                    + " (a " + a.shape() + describe(transA) + ", b " + b.shape() + describe(transB) + ")");
+            throw new ShapeMismatchException(op + ": " + cName + " is " + c.shape() + " but op(a) op(b) is " + m
+                    + "x" + n + " (a " + a.shape() + describe(transA) + ", b " + b.shape() + describe(transB) + ")");
         }
-        disjoint("gemm", "c", c, "a", a);
-        disjoint("gemm", "c", c, "b", b);
-        gemmImpl(transA, transB, m, n, k, alpha, a, b, beta, c);
-        return c;
+        disjoint(op, cName, c, "a", a);
+        disjoint(op, cName, c, "b", b);
     }
 
     @Override
@@ -396,6 +420,17 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
     protected abstract void biasBackwardImpl(Tensor dout, Tensor dbias);
 
     protected abstract void sgdImpl(Tensor params, Tensor grads, float lr, float weightDecay);
+
+    /**
+     * {@link #sgdMomentumOfProduct} after the checks: the product into {@code scratch}, then the
+     * update. A backend that runs both in one kernel overrides it.
+     */
+    protected void sgdMomentumOfProductImpl(boolean transA, boolean transB, int m, int n, int k, Tensor a, Tensor b,
+                                            Tensor params, Tensor velocity, Tensor scratch, float lr, float momentum,
+                                            float weightDecay, boolean nesterov) {
+        gemmImpl(transA, transB, m, n, k, 1f, a, b, 0f, scratch);
+        sgdMomentumImpl(params, velocity, scratch, lr, momentum, weightDecay, nesterov);
+    }
 
     protected abstract void sgdMomentumImpl(Tensor params, Tensor velocity, Tensor grads, float lr, float momentum,
                                             float weightDecay, boolean nesterov);

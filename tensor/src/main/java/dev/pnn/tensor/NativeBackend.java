@@ -175,6 +175,21 @@ public final class NativeBackend extends CheckedBackend {
                 alpha, a.segment(), a.cols(), b.segment(), b.cols(), beta, c.segment(), c.cols());
     }
 
+    /** The own kernel's product and momentum update in one pass (pnn_matmul_momentum), where it takes the product. */
+    @Override
+    protected void sgdMomentumOfProductImpl(boolean transA, boolean transB, int m, int n, int k, Tensor a, Tensor b,
+                                            Tensor params, Tensor velocity, Tensor scratch, float lr, float momentum,
+                                            float weightDecay, boolean nesterov) {
+        if (!ownsProduct(transB, m, n, k)) {
+            super.sgdMomentumOfProductImpl(transA, transB, m, n, k, a, b, params, velocity, scratch, lr, momentum,
+                    weightDecay, nesterov);
+            return;
+        }
+        pnn_matmul_momentum(params.segment(), velocity.segment(), a.segment(), b.segment(), m, n, k,
+                transA ? 1 : a.cols(), transA ? a.cols() : 1, transB ? 1 : b.cols(), transB ? b.cols() : 1,
+                params.cols(), lr, momentum, weightDecay, nesterov ? 1 : 0);
+    }
+
     /** Whether a product of these shapes goes to the own kernel (see the class documentation). */
     boolean ownsProduct(boolean transB, int m, int n, int k) {
         return ownMatmul && (!transB || k <= OWN_MATMUL_MAX_TRANSPOSED_K)

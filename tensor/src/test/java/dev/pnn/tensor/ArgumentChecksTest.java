@@ -164,6 +164,21 @@ class ArgumentChecksTest {
                 "v", "overlaps m");
         rejects(IllegalArgumentException.class, () -> b.adam(p, m, t(1, 100), g, 0, 0.1f, 0.9f, 0.999f, 1e-8f, 0,
                 false), p, "step must be >= 1");
+        // momentum with the gradient a product: the product's shapes, then the buffers'
+        Tensor w = t(8, 5);
+        Tensor v = t(8, 5);
+        Tensor x = t(3, 8);
+        Tensor dy = t(3, 5);
+        rejects(ShapeMismatchException.class, () -> b.sgdMomentumOfProduct(true, false, x, t(4, 5), w, v, t(8, 5),
+                0.1f, 0.9f, 0, false), w, "sgdMomentumOfProduct", "inner dimensions 3 vs 4");
+        rejects(ShapeMismatchException.class, () -> b.sgdMomentumOfProduct(false, false, x, dy, w, v, t(8, 5),
+                0.1f, 0.9f, 0, false), w, "inner dimensions 8 vs 3");
+        rejects(ShapeMismatchException.class, () -> b.sgdMomentumOfProduct(true, false, x, dy, w, t(5, 8), t(8, 5),
+                0.1f, 0.9f, 0, false), w, "velocity is 5x8", "8x5");
+        rejects(AliasingException.class, () -> b.sgdMomentumOfProduct(true, false, x, dy, w, v, v, 0.1f, 0.9f, 0,
+                false), w, "scratch", "overlaps velocity");
+        rejects(AliasingException.class, () -> b.sgdMomentumOfProduct(true, false, x, dy, w, w, t(8, 5), 0.1f, 0.9f,
+                0, false), w, "velocity", "overlaps params");
     }
 
     @ParameterizedTest

@@ -162,6 +162,55 @@ class MatmulKernelTest {
                 BLAS.gemm(false, true, 1f, a, b, 0f, Tensor.allocate(arena, 20, 30)));
     }
 
+    /**
+     * The momentum update inside the product ({@code pnn_matmul_momentum}) against the gradient
+     * stored and {@code sgdMomentum} after it: the same bits, for tile tails, transposes, weight
+     * decay, Nesterov, velocities that decay into the range stored as 0, on the own kernel and on
+     * the BLAS (which does it in two calls); scratch untouched where the kernel fuses.
+     */
+    @Test
+    void momentumInTheProductHasTheBitsOfTheUpdateAfterIt() {
+        int[][] shapes = {{784, 128, 64}, {128, 64, 64}, {7, 13, 5}, {1, 1, 1}, {61, 70, 33}};
+        for (NativeBackend backend : List.of(OWN, BLAS)) {
+            for (int[] shape : shapes) {
+                for (int variant = 0; variant < 8; variant++) {
+                    boolean transA = (variant & 1) != 0;
+                    boolean transB = (variant & 2) != 0;
+                    boolean nesterov = (variant & 4) != 0;
+                    float decay = variant % 3 == 0 ? 0f : 5e-4f;
+                    int m = shape[0];
+                    int n = shape[1];
+                    int k = shape[2];
+                    Tensor a = transA ? random(arena, k, m, rnd) : random(arena, m, k, rnd);
+                    Tensor b = transB ? random(arena, n, k, rnd) : random(arena, k, n, rnd);
+                    if (variant == 5) {
+                        a.zero(); // a zero gradient: the tiny velocities below decay to 0
+                    }
+                    Tensor params = random(arena, m, n, rnd);
+                    Tensor velocity = random(arena, m, n, rnd);
+                    for (long i = 0; i < velocity.size(); i += 7) {
+                        velocity.setFlat(i, 1e-38f);
+                    }
+                    Tensor wantParams = copy(arena, params);
+                    Tensor wantVelocity = copy(arena, velocity);
+                    Tensor gradient = Tensor.allocate(arena, m, n);
+                    backend.gemm(transA, transB, 1f, a, b, 0f, gradient);
+                    backend.sgdMomentum(wantParams, wantVelocity, gradient, 0.05f, 0.9f, decay, nesterov);
+                    Tensor scratch = Tensor.allocate(arena, m, n);
+                    scratch.fill(7f);
+                    backend.sgdMomentumOfProduct(transA, transB, a, b, params, velocity, scratch, 0.05f, 0.9f, decay,
+                            nesterov);
+                    String what = backend.matmul() + ", " + m + "x" + n + "x" + k + " variant " + variant;
+                    assertBitIdentical(what + ": params", params, wantParams);
+                    assertBitIdentical(what + ": velocity", velocity, wantVelocity);
+                    if (backend == OWN) {
+                        assertEquals(7f, scratch.getFlat(scratch.size() - 1), what + ": scratch written by the kernel");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void onSeveralBlasThreadsOnlySmallProductsStay() {
         OWN.setThreads(2);

@@ -347,6 +347,32 @@ class ParityTest {
         }
     }
 
+    @ParameterizedTest(name = "momentum of a product {0}x{1}")
+    @MethodSource("shapes")
+    void sgdMomentumOfProduct(int rows, int cols) {
+        int k = 17;
+        Tensor a = random(arena, k, rows, rnd); // transposed, as a weight's gradient x^T dy
+        Tensor b = random(arena, k, cols, rnd);
+        double[] absProduct = absProduct(a, b, true, false, rows, cols, k);
+        for (boolean nesterov : new boolean[] {false, true}) {
+            Tensor p = random(arena, rows, cols, rnd);
+            Tensor v0 = random(arena, rows, cols, rnd);
+            Tensor pn = copy(arena, p);
+            Tensor vn = copy(arena, v0);
+            Tensor pr = copy(arena, p);
+            Tensor vr = copy(arena, v0);
+            nat.sgdMomentumOfProduct(true, false, a, b, pn, vn, Tensor.allocate(arena, rows, cols), 0.05f, 0.9f,
+                    1e-3f, nesterov);
+            ref.sgdMomentumOfProduct(true, false, a, b, pr, vr, Tensor.allocate(arena, rows, cols), 0.05f, 0.9f,
+                    1e-3f, nesterov);
+            // the gradient's sum over k (k + 2 roundings of |a||b|), then the update's few operations
+            Comparison.Bound terms = i -> Math.abs(p.getFlat(i)) + Math.abs(v0.getFlat(i))
+                    + (k + 2) * absProduct[(int) i];
+            assertClose("velocity nesterov=" + nesterov, vn, vr, i -> 4 * U * terms.at(i));
+            assertClose("params nesterov=" + nesterov, pn, pr, i -> 6 * U * terms.at(i));
+        }
+    }
+
     @ParameterizedTest(name = "adam {0}x{1}")
     @MethodSource("shapes")
     void adam(int rows, int cols) {

@@ -23,10 +23,10 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)7L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)8L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 7
+     * #define PNN_KERNELS_ABI_VERSION 8
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
@@ -222,6 +222,80 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
                 traceDowncall("pnn_matmul", c, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, alpha, beta);
             }
             mh$.invokeExact(c, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, alpha, beta);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_matmul_momentum {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_LONG,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_FLOAT,
+            pnn_kernels_h.C_FLOAT,
+            pnn_kernels_h.C_FLOAT,
+            pnn_kernels_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_matmul_momentum");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void pnn_matmul_momentum(float *params, float *velocity, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float lr, float momentum, float weight_decay, int nesterov)
+     * }
+     */
+    public static FunctionDescriptor pnn_matmul_momentum$descriptor() {
+        return pnn_matmul_momentum.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void pnn_matmul_momentum(float *params, float *velocity, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float lr, float momentum, float weight_decay, int nesterov)
+     * }
+     */
+    public static MethodHandle pnn_matmul_momentum$handle() {
+        return pnn_matmul_momentum.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void pnn_matmul_momentum(float *params, float *velocity, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float lr, float momentum, float weight_decay, int nesterov)
+     * }
+     */
+    public static MemorySegment pnn_matmul_momentum$address() {
+        return pnn_matmul_momentum.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void pnn_matmul_momentum(float *params, float *velocity, const float *a, const float *b, int m, int n, int k, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int ldc, float lr, float momentum, float weight_decay, int nesterov)
+     * }
+     */
+    public static void pnn_matmul_momentum(MemorySegment params, MemorySegment velocity, MemorySegment a, MemorySegment b, int m, int n, int k, long a_rs, long a_cs, long b_rs, long b_cs, int ldc, float lr, float momentum, float weight_decay, int nesterov) {
+        var mh$ = pnn_matmul_momentum.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_matmul_momentum", params, velocity, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, lr, momentum, weight_decay, nesterov);
+            }
+            mh$.invokeExact(params, velocity, a, b, m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, lr, momentum, weight_decay, nesterov);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
