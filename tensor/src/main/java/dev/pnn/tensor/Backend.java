@@ -129,6 +129,17 @@ public interface Backend {
                      float weightDecay, boolean nesterov);
 
     /**
+     * {@link #sgd} with the gradient {@code op(a) op(b)}: the bits of
+     * {@code gemm(transA, transB, 1, a, b, 0, scratch)} followed by
+     * {@code sgd(params, scratch, lr, weightDecay)}, where without weight decay the product may
+     * add {@code -lr} times itself to {@code params} directly ({@code scratch} then left as it
+     * was). {@code params} and {@code scratch} have op(a) op(b)'s shape; none overlaps another,
+     * a or b.
+     */
+    void sgdOfProduct(boolean transA, boolean transB, Tensor a, Tensor b, Tensor params, Tensor scratch, float lr,
+                      float weightDecay);
+
+    /**
      * {@link #sgdMomentum} with the gradient {@code op(a) op(b)}: the bits of
      * {@code gemm(transA, transB, 1, a, b, 0, scratch)} followed by
      * {@code sgdMomentum(params, velocity, scratch, ...)}, where the product may run in the

@@ -18,6 +18,18 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
     }
 
     @Override
+    public final void sgdOfProduct(boolean transA, boolean transB, Tensor a, Tensor b, Tensor params, Tensor scratch,
+                                   float lr, float weightDecay) {
+        String op = "sgdOfProduct";
+        product(op, transA, transB, a, b, "params", params);
+        optimizerBuffer(op, "scratch", scratch, params);
+        disjoint(op, "scratch", scratch, "a", a);
+        disjoint(op, "scratch", scratch, "b", b);
+        sgdOfProductImpl(transA, transB, transA ? a.cols() : a.rows(), transB ? b.rows() : b.cols(),
+                transA ? a.rows() : a.cols(), a, b, params, scratch, lr, weightDecay);
+    }
+
+    @Override
     public final void sgdMomentumOfProduct(boolean transA, boolean transB, Tensor a, Tensor b, Tensor params,
                                            Tensor velocity, Tensor scratch, float lr, float momentum,
                                            float weightDecay, boolean nesterov) {
@@ -420,6 +432,16 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
     protected abstract void biasBackwardImpl(Tensor dout, Tensor dbias);
 
     protected abstract void sgdImpl(Tensor params, Tensor grads, float lr, float weightDecay);
+
+    /**
+     * {@link #sgdOfProduct} after the checks: the product into {@code scratch}, then the update. A
+     * backend whose product rounds {@code -lr * sum + params} as {@link #sgd} does overrides it.
+     */
+    protected void sgdOfProductImpl(boolean transA, boolean transB, int m, int n, int k, Tensor a, Tensor b,
+                                    Tensor params, Tensor scratch, float lr, float weightDecay) {
+        gemmImpl(transA, transB, m, n, k, 1f, a, b, 0f, scratch);
+        sgdImpl(params, scratch, lr, weightDecay);
+    }
 
     /**
      * {@link #sgdMomentumOfProduct} after the checks: the product into {@code scratch}, then the

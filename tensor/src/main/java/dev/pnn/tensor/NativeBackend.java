@@ -175,6 +175,20 @@ public final class NativeBackend extends CheckedBackend {
                 alpha, a.segment(), a.cols(), b.segment(), b.cols(), beta, c.segment(), c.cols());
     }
 
+    /**
+     * Without weight decay, where the own kernel takes the product: {@code params += -lr * op(a) op(b)}
+     * in one product (alpha -lr, beta 1), which rounds as the sgd kernel does after it.
+     */
+    @Override
+    protected void sgdOfProductImpl(boolean transA, boolean transB, int m, int n, int k, Tensor a, Tensor b,
+                                    Tensor params, Tensor scratch, float lr, float weightDecay) {
+        if (weightDecay != 0 || lr == 0 || !ownsProduct(transB, m, n, k)) {
+            super.sgdOfProductImpl(transA, transB, m, n, k, a, b, params, scratch, lr, weightDecay);
+            return;
+        }
+        gemmImpl(transA, transB, m, n, k, -lr, a, b, 1f, params);
+    }
+
     /** The own kernel's product and momentum update in one pass (pnn_matmul_momentum), where it takes the product. */
     @Override
     protected void sgdMomentumOfProductImpl(boolean transA, boolean transB, int m, int n, int k, Tensor a, Tensor b,

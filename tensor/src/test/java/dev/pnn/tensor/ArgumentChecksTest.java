@@ -179,6 +179,10 @@ class ArgumentChecksTest {
                 false), w, "scratch", "overlaps velocity");
         rejects(AliasingException.class, () -> b.sgdMomentumOfProduct(true, false, x, dy, w, w, t(8, 5), 0.1f, 0.9f,
                 0, false), w, "velocity", "overlaps params");
+        rejects(ShapeMismatchException.class, () -> b.sgdOfProduct(true, false, x, dy, t(5, 8), t(5, 8), 0.1f, 0),
+                null, "sgdOfProduct: params is 5x8", "8x5");
+        rejects(AliasingException.class, () -> b.sgdOfProduct(true, false, x, dy, w, w, 0.1f, 0), w, "scratch",
+                "overlaps params");
     }
 
     @ParameterizedTest

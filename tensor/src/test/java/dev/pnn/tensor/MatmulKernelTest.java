@@ -163,13 +163,13 @@ class MatmulKernelTest {
     }
 
     /**
-     * The momentum update inside the product ({@code pnn_matmul_momentum}) against the gradient
-     * stored and {@code sgdMomentum} after it: the same bits, for tile tails, transposes, weight
+     * The momentum update inside the product ({@code pnn_matmul_momentum}) and plain SGD as one
+     * product against the gradient stored and the update after it: the same bits, for tile tails, transposes, weight
      * decay, Nesterov, velocities that decay into the range stored as 0, on the own kernel and on
      * the BLAS (which does it in two calls); scratch untouched where the kernel fuses.
      */
     @Test
-    void momentumInTheProductHasTheBitsOfTheUpdateAfterIt() {
+    void anUpdateInTheProductHasTheBitsOfTheUpdateAfterIt() {
         int[][] shapes = {{784, 128, 64}, {128, 64, 64}, {7, 13, 5}, {1, 1, 1}, {61, 70, 33}};
         for (NativeBackend backend : List.of(OWN, BLAS)) {
             for (int[] shape : shapes) {
@@ -205,6 +205,16 @@ class MatmulKernelTest {
                     assertBitIdentical(what + ": velocity", velocity, wantVelocity);
                     if (backend == OWN) {
                         assertEquals(7f, scratch.getFlat(scratch.size() - 1), what + ": scratch written by the kernel");
+                    }
+                    // plain SGD: one product (alpha -lr, beta 1) without weight decay, two calls with it
+                    Tensor plain = random(arena, m, n, rnd);
+                    Tensor wantPlain = copy(arena, plain);
+                    backend.sgd(wantPlain, gradient, 0.05f, decay);
+                    scratch.fill(7f);
+                    backend.sgdOfProduct(transA, transB, a, b, plain, scratch, 0.05f, decay);
+                    assertBitIdentical(what + ": plain SGD, weight decay " + decay, plain, wantPlain);
+                    if (backend == OWN && decay == 0f) {
+                        assertEquals(7f, scratch.getFlat(0), what + ": scratch written by the one product");
                     }
                 }
             }
