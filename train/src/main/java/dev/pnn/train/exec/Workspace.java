@@ -63,10 +63,10 @@ public final class Workspace implements AutoCloseable {
     private Tensor[] allGradients;
     private boolean[] pendingZero;
     private boolean anyPendingZero;
-    /** The learning rate of the descent the running backward pass applies in its pullbacks, or 0. */
-    private float descentRate;
-    /** Per gradient: whether the last backward pass descended along it instead of writing it. */
-    private boolean[] descended;
+    /** The update the running backward pass applies where gradients are computed, or null. */
+    private ProductUpdate productUpdate;
+    /** Per gradient: whether the last backward pass updated its parameter instead of writing it. */
+    private boolean[] updatedInProduct;
 
     Workspace(Network net, int batchSizes) {
         this.net = net;
@@ -146,38 +146,51 @@ public final class Workspace implements AutoCloseable {
     }
 
     /**
-     * As {@link #backward(Tensor)}, applying plain gradient descent at learning rate {@code rate}
-     * ({@code params -= rate * gradient}) inside the pullbacks that can apply it in the product
-     * that computes a parameter's gradient ({@link LayerContext#descentRate}; a {@code Linear}'s
-     * weight): those parameters are updated and their gradients are not written (they keep what
-     * they held; {@link #descended} tells which). The other gradients are accumulated as usual,
-     * for the caller to apply. With the same products, the parameters end with the bits of
-     * {@code backward(dOutput)} followed by {@code Backend.sgd} at {@code rate} without weight
-     * decay. {@code rate == 0}: exactly {@link #backward(Tensor)}.
+     * An optimizer's update of one parameter, applied where the pullback computes its gradient
+     * as a product ({@link LayerContext#updateInProduct}).
+     */
+    @FunctionalInterface
+    public interface ProductUpdate {
+        /**
+         * Updates {@code param}, parameter {@code i} in layout order (as {@code Parameters.names()}),
+         * whose gradient is {@code op(a) b}, with {@code gradient} its gradient buffer to use as
+         * scratch; false when it does not (the pullback then writes the gradient).
+         */
+        boolean apply(int i, boolean transA, Tensor a, Tensor b, Tensor param, Tensor gradient);
+    }
+
+    /**
+     * As {@link #backward(Tensor)}, with {@code update} applied to every parameter whose
+     * pullback computes its gradient as one product ({@link LayerContext#updateInProduct}; a
+     * {@code Linear}'s weight) and whose gradient was zeroed: those parameters are updated during
+     * the pass, each after its last use, and their gradients are left as they were
+     * ({@link #updatedInProduct} tells which). The other gradients are accumulated as usual, for
+     * the caller to update. {@code update == null}: exactly {@link #backward(Tensor)}.
      *
      * @throws IllegalStateException as {@link #backward(Tensor)}
      */
-    public Tensor backward(Tensor dOutput, float rate) {
-        descentRate = rate;
+    public Tensor backward(Tensor dOutput, ProductUpdate update) {
+        productUpdate = update;
         try {
             return backward(dOutput);
         } finally {
-            descentRate = 0f;
+            productUpdate = null;
         }
     }
 
     /**
-     * Whether the last backward pass descended along parameter {@code i}'s gradient (in layout
-     * order, as {@code Parameters.names()}) instead of writing it; false before any.
+     * Whether the last backward pass updated parameter {@code i} (in layout order, as
+     * {@code Parameters.names()}) where its gradient was computed, leaving its gradient as it
+     * was; false before any.
      */
-    public boolean descended(int i) {
-        return descended != null && descended[i];
+    public boolean updatedInProduct(int i) {
+        return updatedInProduct != null && updatedInProduct[i];
     }
 
     /** Runs {@code pass}'s pullbacks; then every gradient holds its value, zeros included. */
     private Tensor backward(Pass pass, Tensor dOutput) {
-        if (descended != null) {
-            Arrays.fill(descended, false);
+        if (updatedInProduct != null) {
+            Arrays.fill(updatedInProduct, false);
         }
         Tensor g = pass.backward(dOutput);
         writePendingZeros();
@@ -267,7 +280,7 @@ public final class Workspace implements AutoCloseable {
             }
             allGradients = Arrays.stream(byLayer).flatMap(Arrays::stream).toArray(Tensor[]::new);
             pendingZero = new boolean[allGradients.length];
-            descended = new boolean[allGradients.length];
+            updatedInProduct = new boolean[allGradients.length];
         }
         writePendingZeros();
         return gradients;
@@ -567,15 +580,19 @@ public final class Workspace implements AutoCloseable {
         }
 
         @Override
-        public float descentRate(int k) {
-            if (descentRate == 0f) {
-                return 0f;
+        public boolean updateInProduct(int k, boolean transA, Tensor a, Tensor b) {
+            if (productUpdate == null) {
+                return false;
             }
             ensureGradients();
             int id = gradientIds[k];
-            pendingZero[id] = false; // left as it is: the pass does not write it
-            descended[id] = true;
-            return descentRate;
+            // only a gradient that is this product alone: zeroed, nothing added since
+            if (!pendingZero[id] || !productUpdate.apply(id, transA, a, b, parameters[k], gradients[k])) {
+                return false;
+            }
+            pendingZero[id] = false; // left as it was: the pass does not write it
+            updatedInProduct[id] = true;
+            return true;
         }
 
         private void ensureGradients() {

@@ -62,6 +62,8 @@ final class FirstLayerSplit implements AutoCloseable {
     private final Tensor[] weightRows;
     private final Tensor[] weightGradientRows;
     private final ParameterRange[] headRanges;
+    /** Member k's rows of each optimizer buffer, of its weight rows' shape. */
+    private final Tensor[][] headBuffers;
     private final ParameterRange[] tailRanges;
     private final ParameterRange biasRange; // member 0's
     /** Per member and shard: its range of that shard's tail gradient. */
@@ -152,6 +154,7 @@ final class FirstLayerSplit implements AutoCloseable {
         this.weightRows = new Tensor[members];
         this.weightGradientRows = new Tensor[members];
         this.headRanges = new ParameterRange[members];
+        this.headBuffers = new Tensor[members][];
         this.tailRanges = new ParameterRange[members];
         this.tailGradientRanges = new Tensor[members][members];
         for (int k = 0; k < members; k++) {
@@ -160,6 +163,10 @@ final class FirstLayerSplit implements AutoCloseable {
             weightRows[k] = params.view(from, rows, out);
             weightGradientRows[k] = gradients.view(from, rows, out);
             headRanges[k] = ParameterRange.of(params, gradients, state, from, rows * out);
+            headBuffers[k] = new Tensor[state.bufferCount()];
+            for (int b = 0; b < headBuffers[k].length; b++) {
+                headBuffers[k][b] = state.buffer(b).view(from, rows, out);
+            }
             int t0 = (int) ((long) k * tailCount / members);
             int t1 = (int) ((long) (k + 1) * tailCount / members);
             tailRanges[k] = ParameterRange.of(params, gradients, state, head + t0, t1 - t0);
@@ -246,11 +253,10 @@ final class FirstLayerSplit implements AutoCloseable {
 
     /** Member k: its rows of the weight's gradient (and the bias's, member 0), its range of the rest; its update. */
     private void reduceMember(int k) {
-        // plain SGD: the member's rows of the weight descend in the product of their gradient
-        boolean descend = updateStep > 0 && updateLr != 0f && optimizer.plainDescent();
-        if (descend) {
-            backend.gemm(true, false, -updateLr, memberColumns[k], batchOutputGradients, 1f, weightRows[k]);
-        } else {
+        // the member's rows of the weight updated where their gradient is computed, when the optimizer can
+        boolean updated = updateStep > 0 && optimizer.updateInProduct(backend, true, memberColumns[k],
+                batchOutputGradients, weightRows[k], weightGradientRows[k], headBuffers[k], updateStep, updateLr);
+        if (!updated) {
             backend.gemm(true, false, 1f, memberColumns[k], batchOutputGradients, 0f, weightGradientRows[k]);
         }
         if (k == 0) {
@@ -263,7 +269,7 @@ final class FirstLayerSplit implements AutoCloseable {
             backend.axpy(1f, tailGradientRanges[k][j], tail.gradient());
         }
         if (updateStep > 0) {
-            if (!descend) {
+            if (!updated) {
                 headRanges[k].update(optimizer, backend, updateStep, updateLr);
             }
             if (k == 0) {

@@ -27,13 +27,13 @@ import java.util.function.IntConsumer;
  * cross-entropy kernel. It owns a {@link Workspace} of its own (activations, loss gradient,
  * parameter gradients) and the optimizer's state; a steady-state step allocates nothing off-heap.
  *
- * <p>With plain SGD ({@link Optimizer#plainDescent}: no momentum, no weight decay) the step
- * applies the update to a {@code Linear}'s weight inside the product that computes its gradient,
- * and the optimizer to the rest: on one shard every {@code Linear}'s weight
- * ({@link Workspace#backward(Tensor, float)}), with the first layer split by its inputs that
- * layer's weight. The same bits as the update after the backward pass (with the own product
- * kernel; the BLAS may round its {@code alpha} and {@code beta} otherwise), one pass over the
- * weights fewer. The workspace then holds no gradient for those weights; {@link #gradients}
+ * <p>With SGD ({@link Optimizer#updateInProduct}: plain, with momentum, Nesterov, weight decay)
+ * the step updates a {@code Linear}'s weight where the product that computes its gradient runs,
+ * and the rest of the parameters after the backward pass: on one shard every {@code Linear}'s
+ * weight ({@link Workspace#backward(Tensor, Workspace.ProductUpdate)}), with the first layer
+ * split by its inputs that layer's weight. The same bits as the whole update after the backward
+ * pass; with the own product kernel the gradient of those weights is never stored, one pass over
+ * them fewer. The workspace then holds no gradient for those weights; {@link #gradients}
  * computes them all.
  *
  * <p>With {@code shards > 1} it splits each batch into that many consecutive parts of (nearly)
@@ -106,14 +106,19 @@ public final class TrainingStep implements AutoCloseable {
     private int batchShards;
     private long updateStep;
     private float updateLr;
-    /** The learning rate of the step's descent in the pullbacks (plain SGD on one shard), or 0. */
-    private float descentRate;
-    /** Sizes of the parameters, in layout order. */
+    /** Whether the running step updates parameters where their gradients are computed (one shard). */
+    private boolean inProduct;
+    /** That update's number (0: none this step) and learning rate. */
+    private long productStep;
+    private float productLr;
+    private final Workspace.ProductUpdate productUpdate = this::updateInProduct;
+    /** Sizes of the parameters, in layout order, and the optimizer state's views of each. */
     private final long[] parameterSizes;
-    /** Which parameters the pullbacks descended along when {@link #undescended} was made. */
-    private boolean[] descendedPattern;
-    /** The runs of consecutive parameters the pullbacks did not descend along, for the optimizer. */
-    private ParameterRange[] undescended;
+    private final Tensor[][] parameterBuffers;
+    /** Which parameters the pullbacks updated when {@link #rest} was made. */
+    private boolean[] restPattern;
+    /** The runs of consecutive parameters the pullbacks did not update, for the optimizer after them. */
+    private ParameterRange[] rest;
 
     /**
      * @throws IllegalArgumentException when {@code loss} does not fit the model's last layer
@@ -158,8 +163,18 @@ public final class TrainingStep implements AutoCloseable {
         this.arena = shards == 1 ? null : Arena.ofShared();
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
         this.split = splitFirstLayer ? new FirstLayerSplit(net, loss, optimizer, state, workspace, team) : null;
-        this.parameterSizes = net.parameters().names().stream().mapToLong(n -> net.parameters().get(n).size())
-                .toArray();
+        List<String> names = net.parameters().names();
+        this.parameterSizes = new long[names.size()];
+        this.parameterBuffers = new Tensor[names.size()][state.bufferCount()];
+        long at = 0;
+        for (int i = 0; i < names.size(); i++) {
+            Tensor p = net.parameters().get(names.get(i));
+            parameterSizes[i] = p.size();
+            for (int b = 0; b < state.bufferCount(); b++) {
+                parameterBuffers[i][b] = state.buffer(b).view(at, p.shape());
+            }
+            at += p.size();
+        }
         // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count,
         // over as many members as there are parameters at most (each range at least one)
         Tensor params = net.parameters().flat();
@@ -200,20 +215,21 @@ public final class TrainingStep implements AutoCloseable {
      */
     public double run(Tensor inputs, IntVector labels, float lr, Fill fill) {
         int shards = shardsFor(inputs.rows());
-        // plain SGD on one shard: the pullbacks apply it to the weights in the products that
-        // compute their gradients (the same bits, one pass over the weights fewer)
-        boolean descend = shards == 1 && optimizer.plainDescent() && lr != 0f;
-        descentRate = descend ? lr : 0f;
+        // on one shard the pullbacks update the weights where the products that compute their
+        // gradients run, when the optimizer can (the same bits, one pass over them fewer)
+        inProduct = shards == 1;
+        productLr = lr;
+        productStep = 0;
         double loss;
         try {
             loss = forwardBackward(inputs, labels, shards, fill);
         } finally {
-            descentRate = 0f;
+            inProduct = false;
         }
         if (shards == 1) {
             if (Double.isFinite(loss)) {
-                if (descend) {
-                    updateUndescended(state.advance(), lr);
+                if (productStep > 0) {
+                    updateRest(productStep, lr);
                 } else {
                     optimizer.step(net.backend(), net.parameters().flat(), workspace.gradients(), state, lr);
                 }
@@ -346,38 +362,44 @@ public final class TrainingStep implements AutoCloseable {
         }
     }
 
+    /** {@link Workspace.ProductUpdate}: parameter {@code i}'s update by the optimizer, where its gradient is computed. */
+    private boolean updateInProduct(int i, boolean transA, Tensor a, Tensor b, Tensor param, Tensor gradient) {
+        return optimizer.updateInProduct(net.backend(), transA, a, b, param, gradient, parameterBuffers[i],
+                productStep, productLr);
+    }
+
     /**
-     * Update number {@code step} of the parameters the last backward pass did not descend along
-     * (when it descended along the others), a run of consecutive ones at a time.
+     * Update number {@code step} of the parameters the last backward pass did not update where
+     * their gradients were computed, a run of consecutive ones at a time.
      */
-    private void updateUndescended(long step, float lr) {
-        boolean same = descendedPattern != null;
+    private void updateRest(long step, float lr) {
+        boolean same = restPattern != null;
         for (int i = 0; same && i < parameterSizes.length; i++) {
-            same = descendedPattern[i] == workspace.descended(i);
+            same = restPattern[i] == workspace.updatedInProduct(i);
         }
         if (!same) {
-            descendedPattern = new boolean[parameterSizes.length];
+            restPattern = new boolean[parameterSizes.length];
             List<ParameterRange> runs = new ArrayList<>();
             Tensor params = net.parameters().flat();
             Tensor gradients = workspace.gradients();
             long offset = 0;
             long runStart = -1;
             for (int i = 0; i <= parameterSizes.length; i++) {
-                boolean descended = i < parameterSizes.length && workspace.descended(i);
+                boolean updated = i < parameterSizes.length && workspace.updatedInProduct(i);
                 if (i < parameterSizes.length) {
-                    descendedPattern[i] = descended;
+                    restPattern[i] = updated;
                 }
-                if ((descended || i == parameterSizes.length) && runStart >= 0) {
+                if ((updated || i == parameterSizes.length) && runStart >= 0) {
                     runs.add(ParameterRange.of(params, gradients, state, runStart, Math.toIntExact(offset - runStart)));
                     runStart = -1;
-                } else if (!descended && runStart < 0) {
+                } else if (!updated && runStart < 0) {
                     runStart = offset;
                 }
                 offset += i < parameterSizes.length ? parameterSizes[i] : 0;
             }
-            undescended = runs.toArray(ParameterRange[]::new);
+            rest = runs.toArray(ParameterRange[]::new);
         }
-        for (ParameterRange r : undescended) {
+        for (ParameterRange r : rest) {
             r.update(optimizer, net.backend(), step, lr);
         }
     }
@@ -405,7 +427,12 @@ public final class TrainingStep implements AutoCloseable {
             // weighted by its share of the rows: weight the loss gradient here, a few values a row
             net.backend().scale(share, dy);
         }
-        w.backward(dy, Double.isFinite(loss) ? descentRate : 0f);
+        if (inProduct && Double.isFinite(loss)) {
+            productStep = state.advance(); // the update this pass applies where it can
+            w.backward(dy, productUpdate);
+        } else {
+            w.backward(dy);
+        }
         shardOutputs[k] = y;
         return loss;
     }

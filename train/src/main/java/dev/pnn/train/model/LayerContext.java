@@ -17,7 +17,7 @@ public interface LayerContext {
 
     /**
      * Parameter {@code k}, in the order of {@link Layer#parameters()}; read it, do not write it
-     * (but in a descent, {@link #descentRate}).
+     * (but through {@link #updateInProduct}).
      */
     Tensor parameter(int k);
 
@@ -74,17 +74,16 @@ public interface LayerContext {
     }
 
     /**
-     * For a pullback that writes parameter gradient {@code k} whole in one product (a GEMM): the
-     * learning rate when the pass applies plain gradient descent in the pullbacks
-     * ({@code Workspace.backward(Tensor, float)}), else 0. When it is not 0 the pullback adds
-     * {@code -rate} times the product to the parameter instead ({@code alpha = -rate},
-     * {@code beta = 1}), after every other use of the parameter in the pullback, and leaves
-     * gradient {@code k} unwritten; when it is 0 it writes the gradient as usual
-     * ({@link #gradientBeta}). Counts the parameter as descended when it is not 0: call it just
-     * before the product.
+     * For a pullback whose gradient of parameter {@code k} is one product, {@code op(a) b}
+     * ({@code a} transposed when {@code transA}): when the pass updates parameters where their
+     * gradients are computed ({@code Workspace.backward(Tensor, ProductUpdate)}), applies the
+     * update to parameter {@code k} with that product as its gradient and returns true; the
+     * pullback then leaves gradient {@code k} alone. Else returns false, and the pullback writes
+     * the gradient as usual ({@link #gradientBeta}). Call it after every other use of the
+     * parameter in the pullback.
      */
-    default float descentRate(int k) {
-        return 0f;
+    default boolean updateInProduct(int k, boolean transA, Tensor a, Tensor b) {
+        return false;
     }
 
     /** What the layer kept on this context at an earlier pass ({@link #keep}), or null. */

@@ -15,7 +15,8 @@ import java.util.List;
  * <p>Parameters: {@code weight} ({@code in x out}; in model files {@code out x in}, as PyTorch holds
  * it) and {@code bias} ({@code out}), both drawn with
  * fan-in {@code in}. Pullback: {@code dW += x^T dy}, {@code db += colsum(dy)}, {@code dx = dy W^T};
- * in a pass that descends ({@link LayerContext#descentRate}), {@code W -= rate x^T dy} in place of {@code dW}.
+ * in a pass that updates in the products ({@link LayerContext#updateInProduct}), W's update with
+ * the gradient {@code x^T dy} in place of {@code dW}.
  *
  * @param in  input features, {@code >= 1}
  * @param out output features, {@code >= 1}
@@ -76,8 +77,9 @@ public record Linear(int in, int out) implements Layer {
     }
 
     /**
-     * {@code dx = dPre W^T}, {@code dW += x^T dPre} (or, when the pass descends,
-     * {@code W -= rate x^T dPre}), {@code db += colsum(dPre)}, with {@code dPre} masked by the ReLU.
+     * {@code dx = dPre W^T}, {@code dW += x^T dPre} (or W's update with that gradient, when the
+     * pass updates in the products), {@code db += colsum(dPre)}, with {@code dPre} masked by the
+     * ReLU.
      */
     private static final class AffinePullback implements Pullback {
         final LayerContext ctx;
@@ -96,13 +98,10 @@ public record Linear(int in, int out) implements Layer {
             Backend backend = ctx.backend();
             Tensor y = vjp.output();
             Tensor dPre = relu ? backend.reluBackward(y, dy, ctx.scratch(0, y.shape())) : dy;
-            // dx first: a descent in this pullback changes W
+            // dx first: an update in this pullback changes W
             Tensor dx = ctx.needsInputGradient()
                     ? backend.gemm(false, true, 1f, dPre, ctx.parameter(0), 0f, ctx.inputGradient()) : null;
-            float rate = ctx.descentRate(0);
-            if (rate != 0f) {
-                backend.gemm(true, false, -rate, x, dPre, 1f, ctx.parameter(0)); // W -= rate x^T dPre
-            } else {
+            if (!ctx.updateInProduct(0, true, x, dPre)) {
                 float beta = ctx.gradientBeta(0); // 0: overwrite a zeroed gradient instead of adding to zeros
                 backend.gemm(true, false, 1f, x, dPre, beta, ctx.gradient(0));
             }

@@ -19,11 +19,16 @@ public sealed interface Optimizer permits Sgd, Adam {
     int stateBuffers();
 
     /**
-     * Whether an update is plain gradient descent, {@code params -= lr * grads} to the bit, with
-     * no state: a training step may then apply it to a parameter inside the product that
-     * computes its gradient ({@link dev.pnn.train.model.LayerContext#descentRate}).
+     * Update number {@code t} of {@code params} whose gradient is the product
+     * {@code op(a) b} ({@code a} transposed when {@code transA}), applied where that product is
+     * computed ({@link dev.pnn.train.model.LayerContext#updateInProduct}): the bits of
+     * {@code gemm(transA, false, 1, a, b, 0, grads)} followed by {@link #update}, the gradient
+     * stored in {@code grads} or never stored. {@code buffers}: the state's views of the same
+     * elements, of {@code params}' shape. Returns false, having done nothing, when the rule has
+     * no such form (the caller then computes the gradient and updates later).
      */
-    default boolean plainDescent() {
+    default boolean updateInProduct(Backend backend, boolean transA, Tensor a, Tensor b, Tensor params, Tensor grads,
+                                    Tensor[] buffers, long t, float lr) {
         return false;
     }
 

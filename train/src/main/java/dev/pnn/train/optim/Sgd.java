@@ -47,10 +47,17 @@ public record Sgd(double momentum, boolean nesterov, double weightDecay) impleme
         return momentum == 0 ? 0 : 1;
     }
 
-    /** Without momentum and weight decay: {@code params -= lr * grads} ({@code Backend.sgd}). */
+    /** {@code Backend.sgdOfProduct} or {@code Backend.sgdMomentumOfProduct}: the update's kernel takes the product. */
     @Override
-    public boolean plainDescent() {
-        return momentum == 0 && weightDecay == 0;
+    public boolean updateInProduct(Backend backend, boolean transA, Tensor a, Tensor b, Tensor params, Tensor grads,
+                                   Tensor[] buffers, long t, float lr) {
+        if (momentum == 0) {
+            backend.sgdOfProduct(transA, false, a, b, params, grads, lr, (float) weightDecay);
+        } else {
+            backend.sgdMomentumOfProduct(transA, false, a, b, params, buffers[0], grads, lr, (float) momentum,
+                    (float) weightDecay, nesterov);
+        }
+        return true;
     }
 
     @Override
