@@ -253,9 +253,12 @@ final class FirstLayerSplit implements AutoCloseable {
 
     /** Member k: its rows of the weight's gradient (and the bias's, member 0), its range of the rest; its update. */
     private void reduceMember(int k) {
-        // the member's rows of the weight updated where their gradient is computed, when the optimizer can
-        boolean updated = updateStep > 0 && optimizer.updateInProduct(backend, true, memberColumns[k],
-                batchOutputGradients, weightRows[k], weightGradientRows[k], headBuffers[k], updateStep, updateLr);
+        // the member's rows of the weight updated where their gradient is computed, when the optimizer
+        // can and keeps no state: measured on two shards, plain SGD's epochs were faster in the
+        // product (7 of 7 alternating pairs), momentum's as often slower as faster (BENCHMARKS.md)
+        boolean updated = updateStep > 0 && optimizer.stateBuffers() == 0 && optimizer.updateInProduct(backend, true,
+                memberColumns[k], batchOutputGradients, weightRows[k], weightGradientRows[k], headBuffers[k],
+                updateStep, updateLr);
         if (!updated) {
             backend.gemm(true, false, 1f, memberColumns[k], batchOutputGradients, 0f, weightGradientRows[k]);
         }

@@ -30,11 +30,11 @@ import java.util.function.IntConsumer;
  * <p>With SGD ({@link Optimizer#updateInProduct}: plain, with momentum, Nesterov, weight decay)
  * the step updates a {@code Linear}'s weight where the product that computes its gradient runs,
  * and the rest of the parameters after the backward pass: on one shard every {@code Linear}'s
- * weight ({@link Workspace#backward(Tensor, Workspace.ProductUpdate)}), with the first layer
- * split by its inputs that layer's weight. The same bits as the whole update after the backward
- * pass; with the own product kernel the gradient of those weights is never stored, one pass over
- * them fewer. The workspace then holds no gradient for those weights; {@link #gradients}
- * computes them all.
+ * weight ({@link Workspace#backward(Tensor, Workspace.ProductUpdate)}); with the first layer
+ * split by its inputs, that layer's weight when the update keeps no state (plain SGD). The same
+ * bits as the whole update after the backward pass; with the own product kernel the gradient of
+ * those weights is never stored, one pass over them fewer. The workspace then holds no gradient
+ * for those weights; {@link #gradients} computes them all.
  *
  * <p>With {@code shards > 1} it splits each batch into that many consecutive parts of (nearly)
  * equal rows and runs them on a {@link WorkerTeam} (the first on the calling thread), each in a
