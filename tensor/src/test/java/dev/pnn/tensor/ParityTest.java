@@ -330,21 +330,9 @@ class ParityTest {
     @ParameterizedTest(name = "momentum {0}x{1}")
     @MethodSource("shapes")
     void sgdMomentum(int rows, int cols) {
-        for (boolean nesterov : new boolean[] {false, true}) {
-            Tensor p = random(arena, rows, cols, rnd);
-            Tensor v0 = random(arena, rows, cols, rnd);
-            Tensor g = random(arena, rows, cols, rnd);
-            Tensor pn = copy(arena, p);
-            Tensor vn = copy(arena, v0);
-            Tensor pr = copy(arena, p);
-            Tensor vr = copy(arena, v0);
-            nat.sgdMomentum(pn, vn, g, 0.05f, 0.9f, 1e-3f, nesterov);
-            ref.sgdMomentum(pr, vr, g, 0.05f, 0.9f, 1e-3f, nesterov);
-            // each value is a handful of float operations on terms bounded by |p|, |v|, |g|
-            Comparison.Bound terms = i -> Math.abs(p.getFlat(i)) + Math.abs(v0.getFlat(i)) + Math.abs(g.getFlat(i));
-            assertClose("velocity nesterov=" + nesterov, vn, vr, i -> 4 * U * terms.at(i));
-            assertClose("params nesterov=" + nesterov, pn, pr, i -> 6 * U * terms.at(i));
-        }
+        Tensor g = random(arena, rows, cols, rnd);
+        momentumBothWays(rows, cols, (backend, p, v, nesterov) -> backend.sgdMomentum(p, v, g, 0.05f, 0.9f, 1e-3f,
+                nesterov), i -> Math.abs(g.getFlat(i)));
     }
 
     @ParameterizedTest(name = "momentum of a product {0}x{1}")
@@ -354,6 +342,23 @@ class ParityTest {
         Tensor a = random(arena, k, rows, rnd); // transposed, as a weight's gradient x^T dy
         Tensor b = random(arena, k, cols, rnd);
         double[] absProduct = absProduct(a, b, true, false, rows, cols, k);
+        // the gradient's sum over k: k + 2 roundings of |a||b|
+        momentumBothWays(rows, cols, (backend, p, v, nesterov) -> backend.sgdMomentumOfProduct(true, false, a, b, p, v,
+                Tensor.allocate(arena, rows, cols), 0.05f, 0.9f, 1e-3f, nesterov), i -> (k + 2) * absProduct[(int) i]);
+    }
+
+    /** A momentum step on one backend, from parameters and velocity it updates in place. */
+    @FunctionalInterface
+    private interface MomentumStep {
+        void run(Backend backend, Tensor params, Tensor velocity, boolean nesterov);
+    }
+
+    /**
+     * {@code step} on the native and the reference backend from the same parameters and velocity,
+     * plain and Nesterov: each value is a handful of float operations on terms bounded by |p|, |v|
+     * and {@code gradientTerms}.
+     */
+    private void momentumBothWays(int rows, int cols, MomentumStep step, Comparison.Bound gradientTerms) {
         for (boolean nesterov : new boolean[] {false, true}) {
             Tensor p = random(arena, rows, cols, rnd);
             Tensor v0 = random(arena, rows, cols, rnd);
@@ -361,13 +366,9 @@ class ParityTest {
             Tensor vn = copy(arena, v0);
             Tensor pr = copy(arena, p);
             Tensor vr = copy(arena, v0);
-            nat.sgdMomentumOfProduct(true, false, a, b, pn, vn, Tensor.allocate(arena, rows, cols), 0.05f, 0.9f,
-                    1e-3f, nesterov);
-            ref.sgdMomentumOfProduct(true, false, a, b, pr, vr, Tensor.allocate(arena, rows, cols), 0.05f, 0.9f,
-                    1e-3f, nesterov);
-            // the gradient's sum over k (k + 2 roundings of |a||b|), then the update's few operations
-            Comparison.Bound terms = i -> Math.abs(p.getFlat(i)) + Math.abs(v0.getFlat(i))
-                    + (k + 2) * absProduct[(int) i];
+            step.run(nat, pn, vn, nesterov);
+            step.run(ref, pr, vr, nesterov);
+            Comparison.Bound terms = i -> Math.abs(p.getFlat(i)) + Math.abs(v0.getFlat(i)) + gradientTerms.at(i);
             assertClose("velocity nesterov=" + nesterov, vn, vr, i -> 4 * U * terms.at(i));
             assertClose("params nesterov=" + nesterov, pn, pr, i -> 6 * U * terms.at(i));
         }
