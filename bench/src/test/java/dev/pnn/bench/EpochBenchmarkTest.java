@@ -57,6 +57,7 @@ class EpochBenchmarkTest {
         assertEquals(1, o.get("threads").getAsInt());
         assertEquals(System.getProperty("pnn.blas", "openblas"), o.get("blas").getAsString());
         assertEquals(5, o.get("epochs").getAsInt());
+        assertEquals("momentum", o.get("optimizer").getAsString());
         assertTrue(o.get("sgemm_bound_median_s").getAsDouble() > 0 && o.get("flop_limit_s").getAsDouble() > 0,
                 o.toString());
     }
@@ -68,5 +69,6 @@ class EpochBenchmarkTest {
         assertEquals(2, cli.execute("--epochs", "3"));
         assertEquals(2, cli.execute("--parallel", "both"));
         assertEquals(2, cli.execute("--peer", "jax"));
+        assertEquals(2, cli.execute("--optimizer", "adam"));
     }
 }
