@@ -163,10 +163,7 @@ final class FirstLayerSplit implements AutoCloseable {
             weightRows[k] = params.view(from, rows, out);
             weightGradientRows[k] = gradients.view(from, rows, out);
             headRanges[k] = ParameterRange.of(params, gradients, state, from, rows * out);
-            headBuffers[k] = new Tensor[state.bufferCount()];
-            for (int b = 0; b < headBuffers[k].length; b++) {
-                headBuffers[k][b] = state.buffer(b).view(from, rows, out);
-            }
+            headBuffers[k] = state.views(from, Shape.of(rows, out));
             int t0 = (int) ((long) k * tailCount / members);
             int t1 = (int) ((long) (k + 1) * tailCount / members);
             tailRanges[k] = ParameterRange.of(params, gradients, state, head + t0, t1 - t0);

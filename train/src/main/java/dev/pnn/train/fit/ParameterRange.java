@@ -1,6 +1,7 @@
 package dev.pnn.train.fit;
 
 import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.optim.Optimizer;
 import dev.pnn.train.optim.OptimizerState;
@@ -13,11 +14,8 @@ record ParameterRange(Tensor params, Tensor gradient, Tensor[] buffers) {
 
     /** Elements {@code [from, from + len)} of {@code params}, {@code gradients} and each of {@code state}'s buffers. */
     static ParameterRange of(Tensor params, Tensor gradients, OptimizerState state, long from, int len) {
-        Tensor[] buffers = new Tensor[state.bufferCount()];
-        for (int b = 0; b < buffers.length; b++) {
-            buffers[b] = state.buffer(b).view(from, 1, len);
-        }
-        return new ParameterRange(params.view(from, 1, len), gradients.view(from, 1, len), buffers);
+        return new ParameterRange(params.view(from, 1, len), gradients.view(from, 1, len),
+                state.views(from, Shape.of(1, len)));
     }
 
     /** Update number {@code step} of this range at learning rate {@code lr}. */

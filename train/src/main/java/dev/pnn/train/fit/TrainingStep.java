@@ -112,8 +112,11 @@ public final class TrainingStep implements AutoCloseable {
     private long productStep;
     private float productLr;
     private final Workspace.ProductUpdate productUpdate = this::updateInProduct;
-    /** Sizes of the parameters, in layout order, and the optimizer state's views of each. */
-    private final long[] parameterSizes;
+    /**
+     * Where each parameter starts in the flat buffer, in layout order, and the end last; the
+     * optimizer state's views of each parameter.
+     */
+    private final long[] parameterOffsets;
     private final Tensor[][] parameterBuffers;
     /** Which parameters the pullbacks updated when {@link #rest} was made. */
     private boolean[] restPattern;
@@ -164,16 +167,12 @@ public final class TrainingStep implements AutoCloseable {
         this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
         this.split = splitFirstLayer ? new FirstLayerSplit(net, loss, optimizer, state, workspace, team) : null;
         List<String> names = net.parameters().names();
-        this.parameterSizes = new long[names.size()];
-        this.parameterBuffers = new Tensor[names.size()][state.bufferCount()];
-        long at = 0;
+        this.parameterOffsets = new long[names.size() + 1];
+        this.parameterBuffers = new Tensor[names.size()][];
         for (int i = 0; i < names.size(); i++) {
             Tensor p = net.parameters().get(names.get(i));
-            parameterSizes[i] = p.size();
-            for (int b = 0; b < state.bufferCount(); b++) {
-                parameterBuffers[i][b] = state.buffer(b).view(at, p.shape());
-            }
-            at += p.size();
+            parameterBuffers[i] = state.views(parameterOffsets[i], p.shape());
+            parameterOffsets[i + 1] = parameterOffsets[i] + p.size();
         }
         // member k's range of every flat buffer: [first(k), first(k + 1)) of the parameter count,
         // over as many members as there are parameters at most (each range at least one)
@@ -373,29 +372,27 @@ public final class TrainingStep implements AutoCloseable {
      * their gradients were computed, a run of consecutive ones at a time.
      */
     private void updateRest(long step, float lr) {
+        int count = parameterOffsets.length - 1;
         boolean same = restPattern != null;
-        for (int i = 0; same && i < parameterSizes.length; i++) {
+        for (int i = 0; same && i < count; i++) {
             same = restPattern[i] == workspace.updatedInProduct(i);
         }
         if (!same) {
-            restPattern = new boolean[parameterSizes.length];
+            restPattern = new boolean[count];
+            for (int i = 0; i < count; i++) {
+                restPattern[i] = workspace.updatedInProduct(i);
+            }
             List<ParameterRange> runs = new ArrayList<>();
-            Tensor params = net.parameters().flat();
-            Tensor gradients = workspace.gradients();
-            long offset = 0;
-            long runStart = -1;
-            for (int i = 0; i <= parameterSizes.length; i++) {
-                boolean updated = i < parameterSizes.length && workspace.updatedInProduct(i);
-                if (i < parameterSizes.length) {
-                    restPattern[i] = updated;
+            for (int i = 0; i < count; ) {
+                int end = i;
+                while (end < count && !restPattern[end]) {
+                    end++;
                 }
-                if ((updated || i == parameterSizes.length) && runStart >= 0) {
-                    runs.add(ParameterRange.of(params, gradients, state, runStart, Math.toIntExact(offset - runStart)));
-                    runStart = -1;
-                } else if (!updated && runStart < 0) {
-                    runStart = offset;
+                if (end > i) {
+                    runs.add(ParameterRange.of(net.parameters().flat(), workspace.gradients(), state,
+                            parameterOffsets[i], Math.toIntExact(parameterOffsets[end] - parameterOffsets[i])));
                 }
-                offset += i < parameterSizes.length ? parameterSizes[i] : 0;
+                i = end + 1;
             }
             rest = runs.toArray(ParameterRange[]::new);
         }

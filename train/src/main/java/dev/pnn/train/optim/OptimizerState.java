@@ -1,5 +1,6 @@
 package dev.pnn.train.optim;
 
+import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -45,6 +46,18 @@ public final class OptimizerState implements AutoCloseable {
             throw new IllegalArgumentException("steps must be >= 0, got " + steps);
         }
         this.steps = steps;
+    }
+
+    /**
+     * Each buffer's view of the elements from {@code offset} on, shaped {@code shape}: the state of
+     * the parameters at those places of the flat buffer.
+     */
+    public Tensor[] views(long offset, Shape shape) {
+        Tensor[] views = new Tensor[buffers.length];
+        for (int i = 0; i < views.length; i++) {
+            views[i] = buffers[i].view(offset, shape);
+        }
+        return views;
     }
 
     /** The buffers, in order (the array is this state's own: do not change it). */
