@@ -67,6 +67,38 @@ public final class IntVector {
         return this;
     }
 
+    /**
+     * Copies elements {@code from .. from + size() - 1} of {@code src} into this vector (one block
+     * copy, however many elements); returns this.
+     *
+     * @throws IndexOutOfBoundsException when {@code src} has no such elements
+     */
+    public IntVector copyFrom(IntVector src, int from) {
+        Objects.checkFromIndexSize(from, size, src.size);
+        MemorySegment.copy(src.segment, (long) from * Integer.BYTES, segment, 0, segment.byteSize());
+        return this;
+    }
+
+    /**
+     * Copies elements {@code at .. at + dst.length - 1} into {@code dst} (one block copy).
+     *
+     * @throws IndexOutOfBoundsException when this vector has no such elements
+     */
+    public void get(int at, int[] dst) {
+        Objects.checkFromIndexSize(at, dst.length, size);
+        MemorySegment.copy(segment, INT, (long) at * Integer.BYTES, dst, 0, dst.length);
+    }
+
+    /**
+     * Copies {@code values} into this vector from element {@code at} on (one block copy).
+     *
+     * @throws IndexOutOfBoundsException when they do not fit there
+     */
+    public void set(int at, int[] values) {
+        Objects.checkFromIndexSize(at, values.length, size);
+        MemorySegment.copy(values, 0, segment, INT, (long) at * Integer.BYTES, values.length);
+    }
+
     public int[] toArray() {
         return segment.toArray(INT);
     }

@@ -227,6 +227,26 @@ class TensorTest {
     }
 
     @Test
+    void intVectorBlockCopies() {
+        IntVector src = IntVector.of(arena, 3, 1, 4, 1, 5, 9);
+        IntVector dst = IntVector.allocate(arena, 3);
+        assertArrayEquals(new int[] {1, 5, 9}, dst.copyFrom(src, 3).toArray());
+        assertArrayEquals(new int[] {3, 1, 4}, dst.copyFrom(src, 0).toArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> dst.copyFrom(src, 4));
+        assertThrows(IndexOutOfBoundsException.class, () -> dst.copyFrom(src, -1));
+        assertArrayEquals(new int[] {3, 1, 4}, dst.toArray(), "a refused copy writes nothing");
+        dst.set(1, new int[] {7, 8});
+        assertArrayEquals(new int[] {3, 7, 8}, dst.toArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> dst.set(2, new int[] {0, 0}));
+        assertArrayEquals(new int[] {3, 7, 8}, dst.toArray(), "a refused set writes nothing");
+        int[] two = {-1, -1};
+        src.get(4, two);
+        assertArrayEquals(new int[] {5, 9}, two);
+        assertThrows(IndexOutOfBoundsException.class, () -> src.get(5, two));
+        assertArrayEquals(new int[] {5, 9}, two, "a refused get writes nothing");
+    }
+
+    @Test
     void closedArenaMakesAccessFailInsteadOfCrashing() {
         Arena other = Arena.ofConfined();
         Tensor t = Tensor.allocate(other, 2, 2);

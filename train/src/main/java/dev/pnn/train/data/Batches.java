@@ -33,7 +33,13 @@ public final class Batches implements AutoCloseable {
     private final Backend backend;
     private final long seed;
     private final boolean shuffle;
+    /** The epoch's order of the examples: shuffled here, copied into {@link #order} for the gather kernel. */
+    private final int[] permutation;
     private final IntVector order;
+    /** The dataset's labels, and their epoch order: a batch's labels are one block of the latter. */
+    private final int[] labelValues;
+    private final int[] labelsInOrder;
+    private final IntVector orderedLabels;
     private final BatchBuffers<Batch> buffers;
     /** One row of a table, on its way into a batch. */
     private final float[] row;
@@ -56,10 +62,15 @@ public final class Batches implements AutoCloseable {
         this.backend = backend;
         this.seed = seed;
         this.shuffle = shuffle;
+        this.permutation = new int[data.size()];
         this.order = IntVector.allocate(arena, data.size());
-        for (int i = 0; i < data.size(); i++) {
-            order.set(i, i);
+        this.labelValues = new int[data.size()];
+        this.labelsInOrder = new int[data.size()];
+        this.orderedLabels = IntVector.allocate(arena, data.size());
+        for (int i = 0; i < permutation.length; i++) {
+            permutation[i] = i;
         }
+        arrange();
         this.buffers = new BatchBuffers<>(2, (a, rows) -> new Batch(Tensor.allocate(a, rows, data.features()),
                 IntVector.allocate(a, rows)));
         this.next = data.size();
@@ -79,19 +90,30 @@ public final class Batches implements AutoCloseable {
     public void startEpoch(int epoch) {
         int n = data.size();
         for (int i = 0; i < n; i++) {
-            order.set(i, i);
+            permutation[i] = i;
         }
         unfilled = null;
         if (shuffle) {
             Rng rng = Rng.of(seed, epoch);
             for (int i = n - 1; i > 0; i--) {
                 int j = rng.nextInt(i + 1);
-                int t = order.get(i);
-                order.set(i, order.get(j));
-                order.set(j, t);
+                int t = permutation[i];
+                permutation[i] = permutation[j];
+                permutation[j] = t;
             }
         }
+        arrange();
         next = 0;
+    }
+
+    /** The order and the dataset's labels in it, from {@link #permutation} (on the heap, then one copy each). */
+    private void arrange() {
+        data.labels().get(0, labelValues);
+        for (int i = 0; i < permutation.length; i++) {
+            labelsInOrder[i] = labelValues[permutation[i]];
+        }
+        order.set(0, permutation);
+        orderedLabels.set(0, labelsInOrder);
     }
 
     /** Skips the next {@code batches} batches of this epoch without gathering them (to resume mid-epoch). */
@@ -131,14 +153,11 @@ public final class Batches implements AutoCloseable {
         if (!data.isImages()) {
             int cols = data.features();
             for (int r = 0; r < rows; r++) {
-                data.table().get((long) order.get(next + r) * cols, row);
+                data.table().get((long) permutation[next + r] * cols, row);
                 b.images().set((long) r * cols, row);
             }
         }
-        IntVector labels = data.labels();
-        for (int r = 0; r < rows; r++) {
-            b.labels().set(r, labels.get(order.get(next + r)));
-        }
+        b.labels().copyFrom(orderedLabels, next);
         unfilled = b;
         unfilledStart = next;
         next += rows;

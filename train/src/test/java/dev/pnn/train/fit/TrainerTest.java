@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pnn.tensor.ByteMatrix;
+import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.MnistFixture;
@@ -58,6 +60,46 @@ class TrainerTest {
             }
             assertArrayEquals(expected, labelCounts, "every label exactly once");
             assertThrows(IllegalStateException.class, b::next);
+        }
+    }
+
+    @Test
+    void everyRowOfABatchComesWithItsOwnLabel() {
+        // example i holds i in its first two features and has label i % 7: a row and its label
+        // must come from the same example, in every batch of every epoch, images or a table
+        int n = 300;
+        try (Arena arena = Arena.ofConfined()) {
+            ByteMatrix images = ByteMatrix.allocate(arena, n, 3);
+            Tensor table = Tensor.allocate(arena, n, 3);
+            IntVector labels = IntVector.allocate(arena, n);
+            for (int i = 0; i < n; i++) {
+                images.set(i, 0, i / 256);
+                images.set(i, 1, i % 256);
+                table.set(i, 0, i / 256);
+                table.set(i, 1, i % 256);
+                labels.set(i, i % 7);
+            }
+            for (Dataset data : List.of(new Dataset(images, labels, 7),
+                    Dataset.ofTable(table, labels, 7, List.of()))) {
+                float unit = data.isImages() ? 1f / 255 : 1; // NONE still scales pixels to [0, 1]
+                try (Batches b = new Batches(data, 32, Normalization.NONE, NativeBackend.instance(), 3, true)) {
+                    for (int epoch = 0; epoch < 2; epoch++) {
+                        b.startEpoch(epoch);
+                        Set<Integer> seen = new HashSet<>();
+                        while (b.hasNext()) {
+                            Batches.Batch batch = b.next();
+                            for (int r = 0; r < batch.rows(); r++) {
+                                int example = Math.round(batch.images().get(r, 0) / unit) * 256
+                                        + Math.round(batch.images().get(r, 1) / unit);
+                                assertEquals(example % 7, batch.labels().get(r), "epoch " + epoch + ", example "
+                                        + example);
+                                assertTrue(seen.add(example), "example " + example + " twice");
+                            }
+                        }
+                        assertEquals(n, seen.size());
+                    }
+                }
+            }
         }
     }
 
