@@ -21,7 +21,7 @@
 
 /* Bumped on every change of a signature or of a kernel's meaning; Java refuses a library
  * whose pnn_kernels_abi_version() differs from the value it was generated against. */
-#define PNN_KERNELS_ABI_VERSION 8
+#define PNN_KERNELS_ABI_VERSION 9
 
 int pnn_kernels_abi_version(void);
 
@@ -139,6 +139,14 @@ double pnn_mse_onehot_forward_backward(float* dout,           /* (rows, cols) or
                                        const float* out,      /* (rows, cols) */
                                        const int32_t* labels, /* (rows), each in [0, cols) */
                                        int rows, int cols);
+
+/* ---- metrics ----------------------------------------------------------------------------- */
+
+/* How many rows r have their largest score at column labels[r]: the argmax of a row is the
+ * first column of its maximum, and a row holding a NaN has none (it counts as wrong). */
+int32_t pnn_count_correct(const float* scores,    /* (rows, cols) */
+                          const int32_t* labels,  /* (rows), each in [0, cols) */
+                          int rows, int cols);
 
 /* ---- backward ---------------------------------------------------------------------------- */
 

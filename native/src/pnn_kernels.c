@@ -196,6 +196,28 @@ double pnn_mse_onehot_forward_backward(float* dout, const float* out, const int3
     return total / n;
 }
 
+/* ---- metrics ----------------------------------------------------------------------------- */
+
+int32_t pnn_count_correct(const float* scores, const int32_t* labels, int rows, int cols) {
+    int32_t correct = 0;
+    for (int r = 0; r < rows; r++) {
+        const float* s = scores + (size_t)r * cols;
+        int best = 0;
+        float bestValue = s[0];
+        int nan = 0;
+        for (int c = 0; c < cols; c++) {
+            float v = s[c];
+            nan |= v != v;
+            if (v > bestValue) {
+                best = c;
+                bestValue = v;
+            }
+        }
+        correct += !nan && best == labels[r];
+    }
+    return correct;
+}
+
 /* ---- backward ---------------------------------------------------------------------------- */
 
 PNN_VECTOR

@@ -23,10 +23,10 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int PNN_KERNELS_ABI_VERSION = (int)8L;
+    private static final int PNN_KERNELS_ABI_VERSION = (int)9L;
     /**
      * {@snippet lang=c :
-     * #define PNN_KERNELS_ABI_VERSION 8
+     * #define PNN_KERNELS_ABI_VERSION 9
      * }
      */
     public static int PNN_KERNELS_ABI_VERSION() {
@@ -1048,6 +1048,69 @@ public class pnn_kernels_h extends pnn_kernels_h$shared {
                 traceDowncall("pnn_mse_onehot_forward_backward", dout, out, labels, rows, cols);
             }
             return (double)mh$.invokeExact(dout, out, labels, rows, cols);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class pnn_count_correct {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_POINTER,
+            pnn_kernels_h.C_INT,
+            pnn_kernels_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pnn_count_correct");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t pnn_count_correct(const float *scores, const int32_t *labels, int rows, int cols)
+     * }
+     */
+    public static FunctionDescriptor pnn_count_correct$descriptor() {
+        return pnn_count_correct.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t pnn_count_correct(const float *scores, const int32_t *labels, int rows, int cols)
+     * }
+     */
+    public static MethodHandle pnn_count_correct$handle() {
+        return pnn_count_correct.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t pnn_count_correct(const float *scores, const int32_t *labels, int rows, int cols)
+     * }
+     */
+    public static MemorySegment pnn_count_correct$address() {
+        return pnn_count_correct.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t pnn_count_correct(const float *scores, const int32_t *labels, int rows, int cols)
+     * }
+     */
+    public static int pnn_count_correct(MemorySegment scores, MemorySegment labels, int rows, int cols) {
+        var mh$ = pnn_count_correct.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pnn_count_correct", scores, labels, rows, cols);
+            }
+            return (int)mh$.invokeExact(scores, labels, rows, cols);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
