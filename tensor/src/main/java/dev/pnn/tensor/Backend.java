@@ -105,6 +105,14 @@ public interface Backend {
     /** Mean squared error against one-hot targets, no gradient. */
     double mseOneHot(Tensor out, IntVector labels);
 
+    // ---- metrics -----------------------------------------------------------------------------
+
+    /**
+     * How many rows of {@code scores} have their largest value at the row's label: a row's argmax
+     * is the first column of its maximum, and a row holding a NaN has none (it counts as wrong).
+     */
+    int countCorrect(Tensor scores, IntVector labels);
+
     // ---- backward ----------------------------------------------------------------------------
 
     /** {@code dbias[c] += sum_r dout[r][c]} (accumulates). Modifies and returns dbias. */

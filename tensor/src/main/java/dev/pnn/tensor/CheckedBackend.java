@@ -200,6 +200,14 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
         return mseOneHotImpl(out, labels, null);
     }
 
+    // ---- metrics -----------------------------------------------------------------------------
+
+    @Override
+    public final int countCorrect(Tensor scores, IntVector labels) {
+        checkLabels("countCorrect", "scores", scores, labels);
+        return countCorrectImpl(scores, labels);
+    }
+
     // ---- backward ----------------------------------------------------------------------------
 
     @Override
@@ -428,6 +436,8 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     /** @param dout null when only the loss is wanted */
     protected abstract double mseOneHotImpl(Tensor out, IntVector labels, Tensor dout);
+
+    protected abstract int countCorrectImpl(Tensor scores, IntVector labels);
 
     protected abstract void biasBackwardImpl(Tensor dout, Tensor dbias);
 

@@ -305,6 +305,13 @@ public final class NativeBackend extends CheckedBackend {
         return pnn_mse_onehot_forward_backward(orNull(dout), out.segment(), labels.segment(), out.rows(), out.cols());
     }
 
+    // ---- metrics -----------------------------------------------------------------------------
+
+    @Override
+    protected int countCorrectImpl(Tensor scores, IntVector labels) {
+        return pnn_count_correct(scores.segment(), labels.segment(), scores.rows(), scores.cols());
+    }
+
     // ---- backward ----------------------------------------------------------------------------
 
     @Override

@@ -267,6 +267,31 @@ public final class ReferenceBackend extends CheckedBackend {
         return total / n;
     }
 
+    // ---- metrics -----------------------------------------------------------------------------
+
+    @Override
+    protected int countCorrectImpl(Tensor scores, IntVector labels) {
+        int cols = scores.cols();
+        int correct = 0;
+        rows:
+        for (int r = 0; r < scores.rows(); r++) {
+            int best = 0;
+            for (int c = 0; c < cols; c++) {
+                double v = get(scores, (long) r * cols + c);
+                if (Double.isNaN(v)) {
+                    continue rows;
+                }
+                if (v > get(scores, (long) r * cols + best)) {
+                    best = c;
+                }
+            }
+            if (best == label(labels, r)) {
+                correct++;
+            }
+        }
+        return correct;
+    }
+
     // ---- backward ----------------------------------------------------------------------------
 
     @Override

@@ -148,6 +148,10 @@ class ArgumentChecksTest {
         rejects(ShapeMismatchException.class, () -> b.crossEntropy(t(4, 10), IntVector.of(arena, 0, 0, 0, 0),
                 t(4, 9)), null, "4x9", "4x10");
         rejects(ShapeMismatchException.class, () -> b.mse(t(4, 10), t(10, 4)), null, "10x4", "4x10");
+        rejects(ShapeMismatchException.class, () -> b.countCorrect(t(4, 10), IntVector.of(arena, 1, 2, 3)), null,
+                "countCorrect", "3 labels", "4x10");
+        rejects(IndexOutOfBoundsException.class, () -> b.countCorrect(t(4, 10), IntVector.of(arena, 0, 10, 0, 0)),
+                null, "countCorrect", "labels[1] = 10", "[0, 10)");
     }
 
     @ParameterizedTest

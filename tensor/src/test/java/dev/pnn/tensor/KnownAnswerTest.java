@@ -151,6 +151,25 @@ class KnownAnswerTest {
 
     @ParameterizedTest
     @MethodSource("backends")
+    void countCorrectTakesTheFirstMaximumAndNoNanRow(Backend backend) {
+        float nan = Float.NaN;
+        float inf = Float.POSITIVE_INFINITY;
+        Tensor scores = t(7, 3,
+                1, 5, 2,        // argmax 1
+                4, 4, 1,        // a tie: the first, 0
+                -0f, 0f, -1,    // -0 and 0 are equal: 0
+                1, nan, 9,      // a NaN: no argmax
+                nan, 0, 0,      // a NaN first: no argmax
+                -inf, -inf, -inf, // all -inf: the first, 0
+                2, 3, inf);     // argmax 2
+        IntVector labels = IntVector.of(arena, 1, 0, 0, 2, 1, 0, 2);
+        assertEquals(5, backend.countCorrect(scores, labels));
+        assertEquals(0, backend.countCorrect(scores, IntVector.of(arena, 0, 1, 1, 0, 0, 1, 1)));
+        assertEquals(1, backend.countCorrect(scores.rows(2, 2), IntVector.of(arena, 0, 2)), "a view of rows");
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
     void nllEqualsCrossEntropyAfterLogSoftmax(Backend backend) {
         Tensor logprobs = t(2, 2, -0.25f, -1.5f, -2, -0.125f);
         IntVector labels = IntVector.of(arena, 1, 0);

@@ -271,6 +271,38 @@ class ParityTest {
         });
     }
 
+    /** Counting is exact: the same count, also with ties and NaN rows planted. */
+    @ParameterizedTest(name = "countCorrect {0}x{1}")
+    @MethodSource("shapes")
+    void countCorrect(int rows, int cols) {
+        Tensor scores = random(arena, rows, cols, rnd, -3, 3);
+        for (int r = 0; r < rows; r += 3) {
+            // whole numbers in a third of the rows: ties for the maximum
+            for (int c = 0; c < cols; c++) {
+                scores.set(r, c, Math.round(scores.get(r, c)));
+            }
+        }
+        for (int r = 1; r < rows; r += 7) {
+            scores.set(r, rnd.nextInt(cols), Float.NaN);
+        }
+        IntVector labels = randomLabels(arena, rows, cols, rnd);
+        assertEquals(ref.countCorrect(scores, labels), nat.countCorrect(scores, labels), "random labels");
+        // each row labelled with its first maximum: every row without a NaN counts
+        int clean = 0;
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            boolean nan = false;
+            for (int c = 0; c < cols; c++) {
+                nan |= Float.isNaN(scores.get(r, c));
+                best = scores.get(r, c) > scores.get(r, best) ? c : best;
+            }
+            labels.set(r, best);
+            clean += nan ? 0 : 1;
+        }
+        assertEquals(clean, ref.countCorrect(scores, labels), "reference, labels at the first maxima");
+        assertEquals(clean, nat.countCorrect(scores, labels), "native, labels at the first maxima");
+    }
+
     @ParameterizedTest(name = "nll and mse {0}x{1}")
     @MethodSource("shapes")
     void nllAndMse(int rows, int cols) {
