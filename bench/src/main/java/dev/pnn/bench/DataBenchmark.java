@@ -1,5 +1,6 @@
 package dev.pnn.bench;
 
+import dev.pnn.tensor.Backend;
 import dev.pnn.tensor.Backends;
 import dev.pnn.tensor.ByteMatrix;
 import dev.pnn.tensor.IntVector;
@@ -10,7 +11,6 @@ import dev.pnn.tensor.Tensor;
 import dev.pnn.train.data.Batches;
 import dev.pnn.train.data.Dataset;
 import dev.pnn.train.data.Normalization;
-import dev.pnn.train.fit.Trainer;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +49,7 @@ public class DataBenchmark {
     public String backend;
 
     private Arena arena;
+    private Backend b;
     private Batches batches;
     private Tensor scores;
     private IntVector labels;
@@ -57,6 +58,7 @@ public class DataBenchmark {
     @Setup
     public void setUp() {
         arena = Arena.ofShared();
+        b = Backends.named(backend);
         ByteMatrix images = ByteMatrix.allocate(arena, 60_000, 784);
         Rng rng = new Rng(1);
         for (int r = 0; r < 60_000; r++) {
@@ -65,8 +67,8 @@ public class DataBenchmark {
             }
         }
         Dataset data = new Dataset(images, Data.labels(arena, 60_000, 10, 2), 10);
-        batches = new Batches(data, batch, Normalization.MNIST, Backends.named(backend), 3, true);
-        if (Backends.named(backend) instanceof NativeBackend) {
+        batches = new Batches(data, batch, Normalization.MNIST, b, 3, true);
+        if (b instanceof NativeBackend) {
             try (Batches reference = new Batches(data, batch, Normalization.MNIST, ReferenceBackend.INSTANCE, 3, true)) {
                 batches.startEpoch(0);
                 reference.startEpoch(0);
@@ -91,9 +93,9 @@ public class DataBenchmark {
             }
             expected += best == labels.get(r) ? 1 : 0;
         }
-        if (Trainer.countCorrect(scores, labels) != expected) {
-            throw new AssertionError("countCorrect gave " + Trainer.countCorrect(scores, labels) + ", a plain loop "
-                    + expected);
+        int counted = b.countCorrect(scores, labels);
+        if (counted != expected) {
+            throw new AssertionError("countCorrect gave " + counted + ", a plain loop " + expected);
         }
     }
 
@@ -113,6 +115,6 @@ public class DataBenchmark {
 
     @Benchmark
     public int countCorrect() {
-        return Trainer.countCorrect(scores, labels);
+        return b.countCorrect(scores, labels);
     }
 }

@@ -158,7 +158,7 @@ public final class Trainer {
                             throw diverged(loss, lr);
                         }
                         lossSum += loss * batch.rows();
-                        correct += countCorrect(s.output(), batch.labels());
+                        correct += net.backend().countCorrect(s.output(), batch.labels());
                         trained += batch.rows();
                         listener.onStep(this);
                     }
@@ -280,7 +280,7 @@ public final class Trainer {
             Batches.Batch batch = batches.next();
             Tensor out = ws.forward(batch.images()).output();
             lossSum += loss.value(ws.network().backend(), out, batch.labels()) * batch.rows();
-            correct += countCorrect(out, batch.labels());
+            correct += ws.network().backend().countCorrect(out, batch.labels());
             total += batch.rows();
         }
         return new Evaluation(lossSum / total, 100.0 * correct / total, correct, total);
@@ -317,17 +317,6 @@ public final class Trainer {
             }
         }
         return predictions;
-    }
-
-    /** How many rows of {@code scores} have their largest value at the row's label (a NaN row counts as wrong). */
-    public static int countCorrect(Tensor scores, IntVector labels) {
-        int correct = 0;
-        for (int r = 0; r < scores.rows(); r++) {
-            if (argmax(scores, r) == labels.get(r)) {
-                correct++;
-            }
-        }
-        return correct;
     }
 
     /** The column of the largest value in row {@code row}, the first of ties; -1 when the row holds a NaN. */
