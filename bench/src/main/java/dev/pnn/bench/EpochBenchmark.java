@@ -115,9 +115,12 @@ public final class EpochBenchmark implements Callable<Integer> {
     int epochs;
 
     @Option(names = "--warmup", paramLabel = "N",
-            defaultValue = "6", description = "rounds dropped first (the JIT's second tier takes about "
-                    + "five epochs to compile a two-shard step)  [default: ${DEFAULT-VALUE}]")
-    int warmup;
+            description = "rounds dropped first: the JIT's second tier compiles a one-thread step in about "
+                    + "five epochs, a two-shard step in about ten (its compiler shares the cores with the "
+                    + "shards)  [default: 6 on one thread, 12 on more]")
+    Integer warmupOption;
+    /** The rounds dropped: {@link #warmupOption}, else its default for the thread count. */
+    private int warmup;
 
     @Option(names = "--json", paramLabel = "FILE", description = "write the results to this file")
     Path json;
@@ -159,8 +162,9 @@ public final class EpochBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         atLeast("--epochs", epochs, 5);
-        atLeast("--warmup", warmup, 0);
         atLeast("--threads", threads, 1);
+        warmup = warmupOption != null ? warmupOption : threads == 1 ? 6 : 12;
+        atLeast("--warmup", warmup, 0);
         atLeast("--batch-size", batchSize, 1);
         if (!parallel.equals("shards") && !parallel.equals("blas")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--parallel: expected shards or blas, "
@@ -315,6 +319,7 @@ public final class EpochBenchmark implements Callable<Integer> {
             o.addProperty("parallel", parallel);
             o.addProperty("batch_size", batchSize);
             o.addProperty("optimizer", optimizer);
+            o.addProperty("warmup", warmup);
             o.addProperty("epochs", epochSeconds.size());
             o.addProperty("epoch_median_s", epochMedian);
             o.addProperty("epoch_min_s", min(epochSeconds));

@@ -57,6 +57,7 @@ class EpochBenchmarkTest {
         assertEquals(1, o.get("threads").getAsInt());
         assertEquals(System.getProperty("pnn.blas", "openblas"), o.get("blas").getAsString());
         assertEquals(5, o.get("epochs").getAsInt());
+        assertEquals(0, o.get("warmup").getAsInt());
         assertEquals("momentum", o.get("optimizer").getAsString());
         assertTrue(o.get("sgemm_bound_median_s").getAsDouble() > 0 && o.get("flop_limit_s").getAsDouble() > 0,
                 o.toString());
@@ -70,5 +71,6 @@ class EpochBenchmarkTest {
         assertEquals(2, cli.execute("--parallel", "both"));
         assertEquals(2, cli.execute("--peer", "jax"));
         assertEquals(2, cli.execute("--optimizer", "adam"));
+        assertEquals(2, cli.execute("--warmup", "-1"));
     }
 }
