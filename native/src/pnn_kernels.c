@@ -13,6 +13,11 @@
 #include <math.h>
 #include <stddef.h>
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define HAVE_CONVERT_ROW_AVX512 1 /* the gather's rows by AVX-512 where the processor has it */
+#endif
+
 int pnn_kernels_abi_version(void) { return PNN_KERNELS_ABI_VERSION; }
 
 /* relu(x) = x < 0 ? 0 : x lets NaN through, unlike x > 0 ? x : 0. */
@@ -340,12 +345,46 @@ static inline void prefetch_later(const uint8_t* p, int len) {
     for (const uint8_t* l = line_of(p); l < p + len; l += 64) __builtin_prefetch(l, 0, 1);
 }
 
+/* y[c] = (float)s[c] * scale + shift, c < cols: a product, then a sum, each rounded to float. */
 PNN_VECTOR
+static void convert_row(float* y, const uint8_t* s, int cols, float scale, float shift) {
+    for (int c = 0; c < cols; c++) y[c] = (float)s[c] * scale + shift;
+}
+
+#ifdef HAVE_CONVERT_ROW_AVX512
+
+/* convert_row, 64 bytes a step: each 16 widened to int32 by one instruction (where gcc's
+ * vectorized loop takes several), then the same product and sum. The tail as convert_row. */
+__attribute__((target("avx512f")))
+static void convert_row_avx512(float* y, const uint8_t* s, int cols, float scale, float shift) {
+    const __m512 vscale = _mm512_set1_ps(scale);
+    const __m512 vshift = _mm512_set1_ps(shift);
+    int c = 0;
+    for (; c + 64 <= cols; c += 64) {
+        for (int q = 0; q < 64; q += 16) {
+            __m512 x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(s + c + q))));
+            _mm512_storeu_ps(y + c + q, _mm512_add_ps(_mm512_mul_ps(x, vscale), vshift));
+        }
+    }
+    for (; c + 16 <= cols; c += 16) {
+        __m512 x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(s + c))));
+        _mm512_storeu_ps(y + c, _mm512_add_ps(_mm512_mul_ps(x, vscale), vshift));
+    }
+    for (; c < cols; c++) y[c] = (float)s[c] * scale + shift;
+}
+#endif
+
 void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
                         int offset, int batch, int src_cols, int column, int cols, float scale,
                         float shift) {
     indices += offset;
     src += column;
+#ifdef HAVE_CONVERT_ROW_AVX512
+    __builtin_cpu_init();
+    int avx512 = __builtin_cpu_supports("avx512f");
+#else
+    int avx512 = 0;
+#endif
     for (int b = 0; b < batch && b < GATHER_PREFETCH_AHEAD; b++) {
         prefetch_now(src + (size_t)indices[b] * (size_t)src_cols, cols);
     }
@@ -355,7 +394,13 @@ void pnn_gather_rows_u8(float* out, const uint8_t* src, const int32_t* indices,
         }
         const uint8_t* s = src + (size_t)indices[b] * (size_t)src_cols;
         float* y = out + (size_t)b * cols;
-        for (int c = 0; c < cols; c++) y[c] = (float)s[c] * scale + shift;
+#ifdef HAVE_CONVERT_ROW_AVX512
+        if (avx512) {
+            convert_row_avx512(y, s, cols, scale, shift);
+            continue;
+        }
+#endif
+        convert_row(y, s, cols, scale, shift);
     }
 }
 

@@ -461,6 +461,14 @@ class ParityTest {
         Tensor or = ref.gatherRows(src, idx, 3, scale, shift, Tensor.allocate(arena, rows, cols));
         // a product and a sum in float
         assertClose("gatherRows", on, or, i -> 2 * U * (255 * scale + Math.abs(shift)));
+        // natively exactly those two float operations, whatever the vector width
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                float expected = (float) src.get(idx.get(3 + r), c) * scale + shift;
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(on.get(r, c)),
+                        "row " + r + ", column " + c);
+            }
+        }
 
         // a range of the columns: as the reference, and the same bits as those columns of the whole rows
         int column = rnd.nextInt(cols);
