@@ -167,8 +167,8 @@ public final class NativeBackend extends CheckedBackend {
     protected void gemmImpl(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
                             float beta, Tensor c) {
         if (ownsProduct(transB, m, n, k)) {
-            pnn_matmul(c.segment(), a.segment(), b.segment(), m, n, k, transA ? 1 : a.cols(), transA ? a.cols() : 1,
-                    transB ? 1 : b.cols(), transB ? b.cols() : 1, c.cols(), alpha, beta);
+            pnn_matmul(c.segment(), a.segment(), b.segment(), m, n, k, rowStride(transA, a), columnStride(transA, a),
+                    rowStride(transB, b), columnStride(transB, b), c.cols(), alpha, beta);
             return;
         }
         cblas_sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, m, n, k,
@@ -200,8 +200,17 @@ public final class NativeBackend extends CheckedBackend {
             return;
         }
         pnn_matmul_momentum(params.segment(), velocity.segment(), a.segment(), b.segment(), m, n, k,
-                transA ? 1 : a.cols(), transA ? a.cols() : 1, transB ? 1 : b.cols(), transB ? b.cols() : 1,
+                rowStride(transA, a), columnStride(transA, a), rowStride(transB, b), columnStride(transB, b),
                 params.cols(), lr, momentum, weightDecay, nesterov ? 1 : 0);
+    }
+
+    /** The own kernel's strides of {@code op(t)}: from one row to the next, and from one column to the next. */
+    private static int rowStride(boolean trans, Tensor t) {
+        return trans ? 1 : t.cols();
+    }
+
+    private static int columnStride(boolean trans, Tensor t) {
+        return trans ? t.cols() : 1;
     }
 
     /** Whether a product of these shapes goes to the own kernel (see the class documentation). */
