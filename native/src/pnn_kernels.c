@@ -12,6 +12,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
@@ -77,6 +78,34 @@ void pnn_sigmoid_backward(float* dinp, const float* out, const float* dout, int6
     for (int64_t i = 0; i < n; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
 }
 
+/*
+ * exp(x) rounded to float, for the softmax kernels: exp(x) = 2^n exp(r) with n = round(x / ln 2)
+ * and r = x - n ln 2 (|r| <= ln 2 / 2), all in double; exp(r) by its Taylor series to degree 10
+ * (relative error below 3e-13), 2^n put together from its bits. The one rounding to float is
+ * then that of the exact value but where it lies within 3e-13 of halfway between two floats. Without a branch, so that gcc vectorizes a loop
+ * of it, and without fused multiply-adds (ISO C mode), so that every clone gives the same bits.
+ * Below -104 the result rounds to 0 and above 89 to +inf, so the argument is clamped there:
+ * exp(-inf) = 0, exp(+inf) = +inf; a NaN compares false, passes the clamps and stays a NaN.
+ */
+static inline __attribute__((always_inline)) float exp_float(float x) {
+    double d = (double)x;
+    d = d < -104.0 ? -104.0 : d;
+    d = d > 89.0 ? 89.0 : d;
+    /* 1.5 * 2^52 added: the sum's ulp is 1, so it holds round(d / ln 2) in its low bits */
+    const double shift = 0x1.8p52;
+    double rounded = d * 0x1.71547652b82fep0 + shift;
+    double n = rounded - shift;
+    double r = d - n * 0x1.62e42fefa39efp-1;
+    double p = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720
+               + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800))))))))));
+    uint64_t bits;
+    memcpy(&bits, &rounded, sizeof bits);
+    bits = (bits + 1023) << 52; /* the exponent field n + 1023, n in [-150, 129] */
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return (float)(p * scale);
+}
+
 /* Row maximum. A NaN never compares greater, so it is skipped here; it then turns the row's
  * sum of exponentials into NaN, and the whole row with it. A +inf becomes the maximum and
  * inf - inf = NaN does the same, as does -inf - -inf in a row of nothing but -inf. A -inf
@@ -87,9 +116,20 @@ static inline float row_max(const float* x, int cols) {
     return m;
 }
 
-static inline double row_sum_exp(const float* x, float m, int cols) {
+/* e[c] = exp(x[c] - m), c < cols: a loop gcc vectorizes. */
+static inline __attribute__((always_inline)) void exp_shifted(float* e, const float* x, float m, int cols) {
+    for (int c = 0; c < cols; c++) e[c] = exp_float(x[c] - m);
+}
+
+/* sum_c exp(x[c] - m), in double, in order; the exponentials a block at a time */
+static inline __attribute__((always_inline)) double row_sum_exp(const float* x, float m, int cols) {
+    float e[256];
     double sum = 0.0;
-    for (int c = 0; c < cols; c++) sum += (double)expf(x[c] - m);
+    for (int c0 = 0; c0 < cols; c0 += 256) {
+        int n = cols - c0 < 256 ? cols - c0 : 256;
+        exp_shifted(e, x + c0, m, n);
+        for (int c = 0; c < n; c++) sum += (double)e[c];
+    }
     return sum;
 }
 
@@ -114,38 +154,54 @@ void pnn_log_softmax_backward(float* dinp, const float* out, const float* dout, 
         double sum = 0.0;
         for (int c = 0; c < cols; c++) sum += dy[c];
         float s = (float)sum;
-        for (int c = 0; c < cols; c++) dx[c] = dy[c] - expf(y[c]) * s;
+        for (int c = 0; c < cols; c++) dx[c] = dy[c] - exp_float(y[c]) * s;
     }
 }
 
 /* ---- losses ------------------------------------------------------------------------------ */
 
+/* Rows the fused cross-entropy takes at once (their maxima and labelled logits on the stack). */
+#define CROSS_ENTROPY_BLOCK_ROWS 64
+
 PNN_VECTOR
 double pnn_cross_entropy_forward_backward(float* dlogits, const float* logits,
                                           const int32_t* labels, int rows, int cols) {
     double total = 0.0;
-    for (int r = 0; r < rows; r++) {
-        const float* x = logits + (size_t)r * cols;
-        int label = labels[r];
-        float x_label = x[label]; /* read before dlogits (which may alias logits) is written */
-        float m = row_max(x, cols);
-        double sum;
-        if (dlogits != NULL) {
-            /* one expf per element: keep exp(x - m) in dlogits, then scale it to softmax / rows */
-            float* dx = dlogits + (size_t)r * cols;
-            sum = 0.0;
-            for (int c = 0; c < cols; c++) {
-                float e = expf(x[c] - m);
-                dx[c] = e;
-                sum += (double)e;
-            }
+    if (dlogits == NULL) {
+        for (int r = 0; r < rows; r++) {
+            const float* x = logits + (size_t)r * cols;
+            float m = row_max(x, cols);
+            total += ((double)m + log(row_sum_exp(x, m, cols))) - (double)x[labels[r]];
+        }
+        return total / rows;
+    }
+    /* A block of rows at a time: each row's x - m into dlogits (which may alias logits: the row's
+     * labelled logit and maximum are read first), then one exp over the whole block, a loop
+     * without a tail at every row of a few classes, then each row's sum, softmax / rows and loss.
+     * Operation for operation as one row at a time. */
+    float m[CROSS_ENTROPY_BLOCK_ROWS];
+    float x_label[CROSS_ENTROPY_BLOCK_ROWS];
+    for (int r0 = 0; r0 < rows; r0 += CROSS_ENTROPY_BLOCK_ROWS) {
+        int nr = rows - r0 < CROSS_ENTROPY_BLOCK_ROWS ? rows - r0 : CROSS_ENTROPY_BLOCK_ROWS;
+        float* block = dlogits + (size_t)r0 * cols;
+        for (int i = 0; i < nr; i++) {
+            const float* x = logits + (size_t)(r0 + i) * cols;
+            float* dx = block + (size_t)i * cols;
+            x_label[i] = x[labels[r0 + i]];
+            m[i] = row_max(x, cols);
+            for (int c = 0; c < cols; c++) dx[c] = x[c] - m[i];
+        }
+        size_t n = (size_t)nr * cols;
+        for (size_t i = 0; i < n; i++) block[i] = exp_float(block[i]);
+        for (int i = 0; i < nr; i++) {
+            float* dx = block + (size_t)i * cols;
+            double sum = 0.0;
+            for (int c = 0; c < cols; c++) sum += (double)dx[c];
             float scale = (float)(1.0 / (sum * (double)rows));
             for (int c = 0; c < cols; c++) dx[c] *= scale;
-            dx[label] -= (float)(1.0 / rows);
-        } else {
-            sum = row_sum_exp(x, m, cols);
+            dx[labels[r0 + i]] -= (float)(1.0 / rows);
+            total += ((double)m[i] + log(sum)) - (double)x_label[i];
         }
-        total += ((double)m + log(sum)) - (double)x_label;
     }
     return total / rows;
 }

@@ -132,6 +132,41 @@ class KnownAnswerTest {
         assertValues("logSoftmaxBackward", dinp, 8 * U, 1 - p0, -p1, -p2);
     }
 
+    /**
+     * The softmax kernels' exponential, read off the log-softmax backward pass: with dout = [0 1]
+     * on a row [v w], dinp[0] = 0 - exp(v) * 1, exactly minus the exponential as the kernel
+     * rounds it. It must be exp(v) rounded to float (Math.exp, then one rounding) over the whole
+     * range, into subnormal results and past the largest float, and 0, inf and NaN at the ends.
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void softmaxExponentialIsExpRoundedToFloat(Backend backend) {
+        int n = 20_001;
+        Tensor out = Tensor.allocate(arena, n + 3, 2);
+        Tensor dout = Tensor.allocate(arena, n + 3, 2);
+        for (int i = 0; i < n + 3; i++) {
+            float v = i < n ? (float) (-110 + 200.0 * i / (n - 1)) // -110 to 90
+                    : new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN}[i - n];
+            out.set(i, 0, v);
+            dout.set(i, 1, 1);
+        }
+        Tensor dinp = backend.logSoftmaxBackward(out, dout, Tensor.allocate(arena, n + 3, 2));
+        int off = 0;
+        for (int i = 0; i < n; i++) {
+            float v = out.get(i, 0);
+            float expected = (float) Math.exp(v);
+            float actual = -dinp.get(i, 0);
+            if (actual != expected) {
+                off++;
+                assertEquals(expected, actual, Math.ulp(expected), "exp(" + v + ") more than an ulp off");
+            }
+        }
+        assertTrue(off <= 2, off + " of " + n + " exponentials not rounded as exp(v) is");
+        assertEquals(0f, dinp.get(n, 0), "exp(-inf): 0 - 0");
+        assertEquals(Float.NEGATIVE_INFINITY, dinp.get(n + 1, 0), "exp(+inf): 0 - inf");
+        assertTrue(Float.isNaN(dinp.get(n + 2, 0)), "exp(NaN)");
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void crossEntropyFusedLossAndGradient(Backend backend) {

@@ -6,6 +6,7 @@ import static dev.pnn.tensor.TestSupport.assertClose;
 import static dev.pnn.tensor.TestSupport.copy;
 import static dev.pnn.tensor.TestSupport.random;
 import static dev.pnn.tensor.TestSupport.randomLabels;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
@@ -255,6 +256,10 @@ class ParityTest {
         double lr = ref.crossEntropy(logits, labels, dr);
         assertClose("cross-entropy loss", ln, lr, 4 * U * (1 + Math.abs(lr)));
         assertClose("cross-entropy loss without gradient", nat.crossEntropy(logits, labels), ln, 0);
+        // in place over the logits, block after block of rows: the same bits
+        Tensor inPlace = Tensor.allocate(arena, rows, cols).copyFrom(logits);
+        assertEquals(ln, nat.crossEntropy(inPlace, labels, inPlace), "cross-entropy loss in place");
+        assertArrayEquals(dn.toArray(), inPlace.toArray(), "dlogits in place");
         double[] max = new double[rows];
         for (int r = 0; r < rows; r++) {
             max[r] = Double.NEGATIVE_INFINITY;
