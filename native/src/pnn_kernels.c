@@ -82,8 +82,9 @@ void pnn_sigmoid_backward(float* dinp, const float* out, const float* dout, int6
  * exp(x) rounded to float, for the softmax kernels: exp(x) = 2^n exp(r) with n = round(x / ln 2)
  * and r = x - n ln 2 (|r| <= ln 2 / 2), all in double; exp(r) by its Taylor series to degree 10
  * (relative error below 3e-13), 2^n put together from its bits. The one rounding to float is
- * then that of the exact value but where it lies within 3e-13 of halfway between two floats. Without a branch, so that gcc vectorizes a loop
- * of it, and without fused multiply-adds (ISO C mode), so that every clone gives the same bits.
+ * then that of the exact value, but where that lies within 3e-13 of halfway between two floats.
+ * Without a branch, so that gcc vectorizes a loop of it, and without fused multiply-adds (ISO C
+ * mode), so that every clone gives the same bits.
  * Below -104 the result rounds to 0 and above 89 to +inf, so the argument is clamped there:
  * exp(-inf) = 0, exp(+inf) = +inf; a NaN compares false, passes the clamps and stays a NaN.
  */
