@@ -134,15 +134,48 @@ static inline __attribute__((always_inline)) double row_sum_exp(const float* x, 
     return sum;
 }
 
+/* The exponentials the log-softmax keeps on the stack at once: rows of up to this many classes
+ * go in blocks, so that a few classes a row make no vector loop with a tail at every row. */
+#define LOG_SOFTMAX_BLOCK_FLOATS 2048
+#define LOG_SOFTMAX_BLOCK_ROWS 64
+
 PNN_VECTOR
 void pnn_log_softmax_forward(float* out, const float* logits, int rows, int cols) {
-    for (int r = 0; r < rows; r++) {
-        const float* x = logits + (size_t)r * cols;
-        float* y = out + (size_t)r * cols;
-        float m = row_max(x, cols);
-        float log_sum = (float)log(row_sum_exp(x, m, cols));
-        /* (x - m) first: exact when x and m are close, and never overflows */
-        for (int c = 0; c < cols; c++) y[c] = (x[c] - m) - log_sum;
+    if (cols > LOG_SOFTMAX_BLOCK_FLOATS) {
+        for (int r = 0; r < rows; r++) {
+            const float* x = logits + (size_t)r * cols;
+            float* y = out + (size_t)r * cols;
+            float m = row_max(x, cols);
+            float log_sum = (float)log(row_sum_exp(x, m, cols));
+            /* (x - m) first: exact when x and m are close, and never overflows */
+            for (int c = 0; c < cols; c++) y[c] = (x[c] - m) - log_sum;
+        }
+        return;
+    }
+    /* A block of rows: each row's x - m into e, one exp over the block, then each row's sum in
+     * order, its log and its outputs (out may alias logits: e is a buffer of its own).
+     * Operation for operation as one row at a time. */
+    float e[LOG_SOFTMAX_BLOCK_FLOATS];
+    float m[LOG_SOFTMAX_BLOCK_ROWS];
+    int block_rows = LOG_SOFTMAX_BLOCK_FLOATS / cols;
+    block_rows = block_rows < LOG_SOFTMAX_BLOCK_ROWS ? block_rows : LOG_SOFTMAX_BLOCK_ROWS;
+    for (int r0 = 0; r0 < rows; r0 += block_rows) {
+        int nr = rows - r0 < block_rows ? rows - r0 : block_rows;
+        for (int i = 0; i < nr; i++) {
+            const float* x = logits + (size_t)(r0 + i) * cols;
+            m[i] = row_max(x, cols);
+            for (int c = 0; c < cols; c++) e[i * cols + c] = x[c] - m[i];
+        }
+        int n = nr * cols;
+        for (int i = 0; i < n; i++) e[i] = exp_float(e[i]);
+        for (int i = 0; i < nr; i++) {
+            const float* x = logits + (size_t)(r0 + i) * cols;
+            float* y = out + (size_t)(r0 + i) * cols;
+            double sum = 0.0;
+            for (int c = 0; c < cols; c++) sum += (double)e[i * cols + c];
+            float log_sum = (float)log(sum);
+            for (int c = 0; c < cols; c++) y[c] = (x[c] - m[i]) - log_sum;
+        }
     }
 }
 
