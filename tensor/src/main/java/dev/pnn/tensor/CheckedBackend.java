@@ -11,9 +11,8 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
 
     @Override
     public final Tensor gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        product("gemm", transA, transB, a, b, "c", c);
-        gemmImpl(transA, transB, transA ? a.cols() : a.rows(), transB ? b.rows() : b.cols(),
-                transA ? a.rows() : a.cols(), alpha, a, b, beta, c);
+        int k = product("gemm", transA, transB, a, b, "c", c);
+        gemmImpl(transA, transB, c.rows(), c.cols(), k, alpha, a, b, beta, c);
         return c;
     }
 
@@ -21,12 +20,11 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
     public final void sgdOfProduct(boolean transA, boolean transB, Tensor a, Tensor b, Tensor params, Tensor scratch,
                                    float lr, float weightDecay) {
         String op = "sgdOfProduct";
-        product(op, transA, transB, a, b, "params", params);
+        int k = product(op, transA, transB, a, b, "params", params);
         optimizerBuffer(op, "scratch", scratch, params);
         disjoint(op, "scratch", scratch, "a", a);
         disjoint(op, "scratch", scratch, "b", b);
-        sgdOfProductImpl(transA, transB, transA ? a.cols() : a.rows(), transB ? b.rows() : b.cols(),
-                transA ? a.rows() : a.cols(), a, b, params, scratch, lr, weightDecay);
+        sgdOfProductImpl(transA, transB, params.rows(), params.cols(), k, a, b, params, scratch, lr, weightDecay);
     }
 
     @Override
@@ -34,7 +32,7 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
                                            Tensor velocity, Tensor scratch, float lr, float momentum,
                                            float weightDecay, boolean nesterov) {
         String op = "sgdMomentumOfProduct";
-        product(op, transA, transB, a, b, "params", params);
+        int k = product(op, transA, transB, a, b, "params", params);
         optimizerBuffer(op, "velocity", velocity, params);
         optimizerBuffer(op, "scratch", scratch, params);
         disjoint(op, "scratch", scratch, "velocity", velocity);
@@ -42,12 +40,15 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
         disjoint(op, "velocity", velocity, "b", b);
         disjoint(op, "scratch", scratch, "a", a);
         disjoint(op, "scratch", scratch, "b", b);
-        sgdMomentumOfProductImpl(transA, transB, transA ? a.cols() : a.rows(), transB ? b.rows() : b.cols(),
-                transA ? a.rows() : a.cols(), a, b, params, velocity, scratch, lr, momentum, weightDecay, nesterov);
+        sgdMomentumOfProductImpl(transA, transB, params.rows(), params.cols(), k, a, b, params, velocity, scratch, lr,
+                momentum, weightDecay, nesterov);
     }
 
-    /** op(a) op(b) fits {@code c} ({@code cName}), and {@code c} is separate from a and b. */
-    private static void product(String op, boolean transA, boolean transB, Tensor a, Tensor b, String cName,
+    /**
+     * op(a) op(b) fits {@code c} ({@code cName}: {@code c.rows() x c.cols()}), and {@code c} is
+     * separate from a and b; returns the product's inner dimension.
+     */
+    private static int product(String op, boolean transA, boolean transB, Tensor a, Tensor b, String cName,
                                 Tensor c) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
@@ -64,6 +65,7 @@ abstract sealed class CheckedBackend implements Backend permits NativeBackend, R
         }
         disjoint(op, cName, c, "a", a);
         disjoint(op, cName, c, "b", b);
+        return k;
     }
 
     @Override
