@@ -67,13 +67,9 @@ public final class Batches implements AutoCloseable {
         this.labelValues = new int[data.size()];
         this.labelsInOrder = new int[data.size()];
         this.orderedLabels = IntVector.allocate(arena, data.size());
-        for (int i = 0; i < permutation.length; i++) {
-            permutation[i] = i;
-        }
-        arrange();
         this.buffers = new BatchBuffers<>(2, (a, rows) -> new Batch(Tensor.allocate(a, rows, data.features()),
                 IntVector.allocate(a, rows)));
-        this.next = data.size();
+        this.next = data.size(); // no batch until startEpoch arranges the order and the labels
         this.row = new float[data.features()];
     }
 
