@@ -122,6 +122,13 @@ static inline __attribute__((always_inline)) void exp_shifted(float* e, const fl
     for (int c = 0; c < cols; c++) e[c] = exp_float(x[c] - m);
 }
 
+/* sum + e[0] + ... + e[n - 1], in double, one after another: the order the reference and the
+ * pinned bits assume (so no compiler vectorizes it) */
+static inline __attribute__((always_inline)) double add_in_order(double sum, const float* e, int n) {
+    for (int c = 0; c < n; c++) sum += (double)e[c];
+    return sum;
+}
+
 /* sum_c exp(x[c] - m), in double, in order; the exponentials a block at a time */
 static inline __attribute__((always_inline)) double row_sum_exp(const float* x, float m, int cols) {
     float e[256];
@@ -129,7 +136,7 @@ static inline __attribute__((always_inline)) double row_sum_exp(const float* x, 
     for (int c0 = 0; c0 < cols; c0 += 256) {
         int n = cols - c0 < 256 ? cols - c0 : 256;
         exp_shifted(e, x + c0, m, n);
-        for (int c = 0; c < n; c++) sum += (double)e[c];
+        sum = add_in_order(sum, e, n);
     }
     return sum;
 }
@@ -171,9 +178,7 @@ void pnn_log_softmax_forward(float* out, const float* logits, int rows, int cols
         for (int i = 0; i < nr; i++) {
             const float* x = logits + (size_t)(r0 + i) * cols;
             float* y = out + (size_t)(r0 + i) * cols;
-            double sum = 0.0;
-            for (int c = 0; c < cols; c++) sum += (double)e[i * cols + c];
-            float log_sum = (float)log(sum);
+            float log_sum = (float)log(add_in_order(0.0, e + i * cols, cols));
             for (int c = 0; c < cols; c++) y[c] = (x[c] - m[i]) - log_sum;
         }
     }
@@ -229,8 +234,7 @@ double pnn_cross_entropy_forward_backward(float* dlogits, const float* logits,
         for (size_t i = 0; i < n; i++) block[i] = exp_float(block[i]);
         for (int i = 0; i < nr; i++) {
             float* dx = block + (size_t)i * cols;
-            double sum = 0.0;
-            for (int c = 0; c < cols; c++) sum += (double)dx[c];
+            double sum = add_in_order(0.0, dx, cols);
             float scale = (float)(1.0 / (sum * (double)rows));
             for (int c = 0; c < cols; c++) dx[c] *= scale;
             dx[labels[r0 + i]] -= (float)(1.0 / rows);
