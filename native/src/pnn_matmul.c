@@ -18,13 +18,30 @@
 #define NV 4
 #define TARGET __attribute__((target("avx512f")))
 
-/* One vector of a tile's row of c: c = alpha * acc + beta * c over the lanes of mask. */
+/*
+ * What a tile does with its sums, decided once per product (epilogue_of) so that each tile's
+ * epilogue is straight-line code for one case, with the operations of the general case:
+ * c = alpha * acc + beta * c, where alpha 1 skips the multiply and beta 0 the read of c (and
+ * beta 1 its multiply); or, for pnn_matmul_momentum, the momentum update (put_momentum).
+ */
+enum epilogue { STORE, SCALE, ADD, SCALE_ADD, GENERAL, MOMENTUM };
+
+static enum epilogue epilogue_of(float alpha, float beta, int momentum) {
+    if (momentum) return MOMENTUM;
+    if (beta == 0.0f) return alpha == 1.0f ? STORE : SCALE;
+    if (beta == 1.0f) return alpha == 1.0f ? ADD : SCALE_ADD;
+    return GENERAL;
+}
+
+/* One vector of a tile's row of c: c = alpha * acc + beta * c over the lanes of mask, in the
+ * epilogue's case (a constant wherever this is inlined) */
 static inline __attribute__((always_inline)) TARGET void put(float* c, __mmask16 mask, __m512 acc, float alpha,
-                                                            float beta) {
-    __m512 v = alpha == 1.0f ? acc : _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
-    if (beta != 0.0f) {
+                                                            float beta, enum epilogue kind) {
+    const int scaled = kind == SCALE || kind == SCALE_ADD || (kind == GENERAL && alpha != 1.0f);
+    __m512 v = scaled ? _mm512_mul_ps(_mm512_set1_ps(alpha), acc) : acc;
+    if (kind == ADD || kind == SCALE_ADD || kind == GENERAL) {
         const __m512 old = _mm512_maskz_loadu_ps(mask, c);
-        v = _mm512_add_ps(v, beta == 1.0f ? old : _mm512_mul_ps(_mm512_set1_ps(beta), old));
+        v = _mm512_add_ps(v, kind == GENERAL ? _mm512_mul_ps(_mm512_set1_ps(beta), old) : old);
     }
     _mm512_mask_storeu_ps(c, mask, v);
 }
@@ -52,13 +69,14 @@ static inline __attribute__((always_inline)) TARGET void put_momentum(float* c, 
     _mm512_mask_storeu_ps(c, mask, _mm512_sub_ps(p, _mm512_mul_ps(_mm512_set1_ps(e->lr), step)));
 }
 
-/* One vector of a tile's row: stored (put) or, with an epilogue, a momentum update (put_momentum). */
+/* One vector of a tile's row: stored (put) or a momentum update (put_momentum) */
 static inline __attribute__((always_inline)) TARGET void finish(float* c, __mmask16 mask, __m512 acc, float alpha,
-                                                               float beta, const struct momentum* e) {
-    if (e) {
+                                                               float beta, const struct momentum* e,
+                                                               enum epilogue kind) {
+    if (kind == MOMENTUM) {
         put_momentum(c, mask, acc, e);
     } else {
-        put(c, mask, acc, alpha, beta);
+        put(c, mask, acc, alpha, beta, kind);
     }
 }
 
@@ -75,26 +93,29 @@ static inline __attribute__((always_inline)) TARGET void finish(float* c, __mmas
         if (VECS > 2) c##I##2 = _mm512_fmadd_ps(av, b2, c##I##2);                     \
         if (VECS > 3) c##I##3 = _mm512_fmadd_ps(av, b3, c##I##3);                     \
     }
-#define ROW_PUT(I)                                                                   \
-    if (I < ROWS) {                                                                   \
-        float* ci = c + I * ldc;                                                     \
-        finish(ci, VECS == 1 ? last : 0xFFFF, c##I##0, alpha, beta, e);                 \
-        if (VECS > 1) finish(ci + 16, VECS == 2 ? last : 0xFFFF, c##I##1, alpha, beta, e); \
-        if (VECS > 2) finish(ci + 32, VECS == 3 ? last : 0xFFFF, c##I##2, alpha, beta, e); \
-        if (VECS > 3) finish(ci + 48, last, c##I##3, alpha, beta, e);                   \
+#define ROW_PUT(I, K)                                                                         \
+    if (I < ROWS) {                                                                            \
+        float* ci = c + I * ldc;                                                              \
+        finish(ci, VECS == 1 ? last : 0xFFFF, c##I##0, alpha, beta, e, K);                       \
+        if (VECS > 1) finish(ci + 16, VECS == 2 ? last : 0xFFFF, c##I##1, alpha, beta, e, K);    \
+        if (VECS > 2) finish(ci + 32, VECS == 3 ? last : 0xFFFF, c##I##2, alpha, beta, e, K);    \
+        if (VECS > 3) finish(ci + 48, last, c##I##3, alpha, beta, e, K);                         \
     }
+#define TILE_PUT(K) ROW_PUT(0, K) ROW_PUT(1, K) ROW_PUT(2, K) ROW_PUT(3, K) ROW_PUT(4, K) ROW_PUT(5, K) break;
 #define ROW_DECL(I) __m512 c##I##0 = zero, c##I##1 = zero, c##I##2 = zero, c##I##3 = zero;
 #define B_LOAD(J) \
     const __m512 b##J = J >= VECS ? zero : J == VECS - 1 ? _mm512_maskz_loadu_ps(last, bp + 16 * J) : _mm512_loadu_ps(bp + 16 * J);
 
 typedef void (*tile_fn)(__mmask16 last, float* c, const float* a, const float* b, int k, int64_t a_rs,
-                        int64_t a_cs, int64_t ldb, int64_t ldc, float alpha, float beta, const struct momentum* e);
+                        int64_t a_cs, int64_t ldb, int64_t ldc, float alpha, float beta, const struct momentum* e,
+                        enum epilogue kind);
 
 /* c[0..MR_)[0..16 NV_) = alpha * sum_p op(a)[i][p] b[p][j] + beta * c, one function per tile shape */
 #define TILE_FN(MR_, NV_)                                                                                 \
     static TARGET void tile_##MR_##_##NV_(__mmask16 last, float* c, const float* a, const float* b, int k, \
                                           int64_t a_rs, int64_t a_cs, int64_t ldb, int64_t ldc,           \
-                                          float alpha, float beta, const struct momentum* e) {            \
+                                          float alpha, float beta, const struct momentum* e,              \
+                                          enum epilogue kind) {                                           \
         enum { ROWS = MR_, VECS = NV_ };                                                                  \
         const __m512 zero = _mm512_setzero_ps();                                                          \
         ROW_DECL(0) ROW_DECL(1) ROW_DECL(2) ROW_DECL(3) ROW_DECL(4) ROW_DECL(5)                           \
@@ -104,7 +125,14 @@ typedef void (*tile_fn)(__mmask16 last, float* c, const float* a, const float* b
             B_LOAD(0) B_LOAD(1) B_LOAD(2) B_LOAD(3)                                                       \
             ROW_STEP(0) ROW_STEP(1) ROW_STEP(2) ROW_STEP(3) ROW_STEP(4) ROW_STEP(5)                       \
         }                                                                                                 \
-        ROW_PUT(0) ROW_PUT(1) ROW_PUT(2) ROW_PUT(3) ROW_PUT(4) ROW_PUT(5)                                  \
+        switch (kind) {                                                                                   \
+            case STORE: TILE_PUT(STORE)                                                                   \
+            case SCALE: TILE_PUT(SCALE)                                                                   \
+            case ADD: TILE_PUT(ADD)                                                                       \
+            case SCALE_ADD: TILE_PUT(SCALE_ADD)                                                           \
+            case GENERAL: TILE_PUT(GENERAL)                                                               \
+            case MOMENTUM: TILE_PUT(MOMENTUM)                                                             \
+        }                                                                                                 \
     }
 #define TILE_ROW(MR_) TILE_FN(MR_, 1) TILE_FN(MR_, 2) TILE_FN(MR_, 3) TILE_FN(MR_, 4)
 TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
@@ -173,10 +201,11 @@ static TARGET void panel_columns(float* c, const float* a, const float* bp, int 
                                  const struct momentum* e) {
     const int nv = (width + 15) / 16;
     const __mmask16 last = (__mmask16) (0xFFFFu >> (16 * nv - width));
+    const enum epilogue kind = epilogue_of(alpha, beta, e != NULL);
     for (int row = 0; row < m; row += MR) {
         const int mr = m - row < MR ? m - row : MR;
         TILES_BY_SHAPE[mr - 1][nv - 1](last, c + (int64_t) row * ldc + col, a + row * a_rs, bp, k, a_rs, a_cs, ldb,
-                                       ldc, alpha, beta, e);
+                                       ldc, alpha, beta, e, kind);
     }
 }
 
