@@ -19,8 +19,9 @@
 #define TARGET __attribute__((target("avx512f")))
 
 /*
- * What a tile does with its sums, decided once per product (epilogue_of) so that each tile's
- * epilogue is straight-line code for one case, with the operations of the general case:
+ * What a tile does with its sums, decided once for each panel of columns (epilogue_of), not for
+ * each vector, so that each tile's epilogue is straight-line code for one case, with the
+ * operations of the general case:
  * c = alpha * acc + beta * c, where alpha 1 skips the multiply and beta 0 the read of c (and
  * beta 1 its multiply); or, for pnn_matmul_momentum, the momentum update (put_momentum).
  */
