@@ -447,24 +447,25 @@ static void convert_row(float* y, const uint8_t* s, int cols, float scale, float
 
 #ifdef HAVE_CONVERT_ROW_AVX512
 
-/* convert_row, 64 bytes a step: each 16 widened to int32 by one instruction (where gcc's
- * vectorized loop takes several), then the same product and sum. The tail as convert_row. */
+/* 16 elements of convert_row: the bytes widened to int32 by one instruction (where gcc's
+ * vectorized loop takes several), then the same product and sum */
+static inline __attribute__((always_inline, target("avx512f"))) void convert16(float* y, const uint8_t* s,
+                                                                              __m512 scale, __m512 shift) {
+    __m512 x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)s)));
+    _mm512_storeu_ps(y, _mm512_add_ps(_mm512_mul_ps(x, scale), shift));
+}
+
+/* convert_row by convert16, 64 bytes a step while they last; the tail by convert_row */
 __attribute__((target("avx512f")))
 static void convert_row_avx512(float* y, const uint8_t* s, int cols, float scale, float shift) {
     const __m512 vscale = _mm512_set1_ps(scale);
     const __m512 vshift = _mm512_set1_ps(shift);
     int c = 0;
     for (; c + 64 <= cols; c += 64) {
-        for (int q = 0; q < 64; q += 16) {
-            __m512 x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(s + c + q))));
-            _mm512_storeu_ps(y + c + q, _mm512_add_ps(_mm512_mul_ps(x, vscale), vshift));
-        }
+        for (int q = 0; q < 64; q += 16) convert16(y + c + q, s + c + q, vscale, vshift);
     }
-    for (; c + 16 <= cols; c += 16) {
-        __m512 x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(s + c))));
-        _mm512_storeu_ps(y + c, _mm512_add_ps(_mm512_mul_ps(x, vscale), vshift));
-    }
-    for (; c < cols; c++) y[c] = (float)s[c] * scale + shift;
+    for (; c + 16 <= cols; c += 16) convert16(y + c, s + c, vscale, vshift);
+    if (c < cols) convert_row(y + c, s + c, cols - c, scale, shift);
 }
 #endif
 
