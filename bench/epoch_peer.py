@@ -8,9 +8,9 @@ for each line `epoch` on standard input trains one epoch and prints `<seconds> <
 
 Workload, as `pnn train` runs it: an MLP 784-H1-H2-10 with ReLU, PyTorch's default
 initialisation, log-softmax + NLL loss, SGD with momentum 0.9 and weight decay 5e-4 (or, with
-`--optimizer sgd`, plain SGD: neither), learning rate 0.05 on a cosine over the run's epochs, stepped every batch; images normalized with the
-MNIST mean and std, preloaded as float32; every epoch a fresh permutation, each batch gathered
-by index. The seconds count the training loop only (evaluation excluded), as ours do.
+`--optimizer sgd`, plain SGD: neither), learning rate 0.05 on a cosine over the run's epochs,
+stepped every batch; images normalized with the MNIST mean and std, preloaded as float32; every
+epoch a fresh permutation, each batch gathered by index. The seconds count the training loop only (evaluation excluded), as ours do.
 
 pytorch: torch.nn layers, torch.optim.SGD, torch.set_num_threads(threads).
 numpy:   the same network written out by hand in float32 (np.dot on the system BLAS, whose
