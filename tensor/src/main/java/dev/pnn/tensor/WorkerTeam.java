@@ -12,10 +12,11 @@ import java.util.function.IntConsumer;
  *
  * <p>Made for hand-offs a few dozen microseconds apart, as between the phases of a training
  * step: a member that finishes waits for the next task by spinning ({@link Thread#onSpinWait})
- * for up to {@link #SPIN_NANOS}, and only then parks, so a task that follows soon starts at once
- * instead of after the operating system wakes a sleeping thread (which costs about as much as a
- * small matrix product). The caller waits for the other parts the same way. A team of one
- * runs everything on the caller and owns no thread.
+ * for up to {@link #SPIN_NANOS}, then by yielding its core ({@link Thread#yield}) until
+ * {@link #PARK_NANOS}, and only then parks, so a task that follows soon starts at once instead of
+ * after the operating system wakes a sleeping thread (which costs about as much as a small
+ * matrix product, and on a busy virtual machine up to a millisecond). The caller waits for the
+ * other parts the same way. A team of one runs everything on the caller and owns no thread.
  *
  * <p>A run allocates nothing: the task is passed as an {@link IntConsumer} that the caller
  * keeps (a field, not a fresh lambda per call). Not for use by several callers at once.
@@ -23,11 +24,22 @@ import java.util.function.IntConsumer;
 public final class WorkerTeam implements AutoCloseable {
 
     /**
-     * How long a waiting thread spins before it parks: long enough to cover the gaps inside a
-     * training step once the code is compiled, short enough that while it warms up (long,
-     * uneven gaps) the JIT compiler gets the core instead of a spinning thread.
+     * How long a waiting thread spins before it starts to yield: long enough to cover the gaps
+     * inside a training step once the code is compiled, short enough that while it warms up
+     * (long, uneven gaps) the JIT compiler gets the core instead of a spinning thread.
      */
     public static final long SPIN_NANOS = 50_000;
+
+    /**
+     * How long a waiting thread waits in all before it parks; past {@link #SPIN_NANOS} it yields
+     * its core between looks, so a compiler thread or another process can run, but its processor
+     * never goes idle. Parking after the spin alone let one slow wake-up start a chain: the
+     * partner of a late thread waits past the spin and parks in turn, its own wake-up is late,
+     * and so on: on a two-vCPU virtual machine, hundreds of parks in some epochs, those
+     * hand-offs 0.1 to 1 ms each, and those epochs up to 1.7 times as long as the others
+     * (BENCHMARKS.md, "Hand-offs: yield before parking").
+     */
+    public static final long PARK_NANOS = 20_000_000;
 
     private final int size;
     private final Thread[] threads;
@@ -127,9 +139,7 @@ public final class WorkerTeam implements AutoCloseable {
             long spinStart = System.nanoTime();
             long gen;
             while ((gen = generation) == seen && !closed) {
-                if (System.nanoTime() - spinStart < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                } else {
+                if (!waitBriefly(spinStart)) {
                     parked.set(member, 1);
                     // a run that raised the generation before this flag was seen unparks nobody: look again
                     if (generation == seen && !closed) {
@@ -155,13 +165,29 @@ public final class WorkerTeam implements AutoCloseable {
         }
     }
 
-    /** Waits for every other member to finish generation {@code gen}: spins, then parks. */
+    /**
+     * One look's pause in a wait that began at {@code start}: a spin at first, then a yield of the
+     * core; false, without a pause, once the wait is long enough to park.
+     */
+    private static boolean waitBriefly(long start) {
+        long waited = System.nanoTime() - start;
+        if (waited < SPIN_NANOS) {
+            Thread.onSpinWait();
+            return true;
+        }
+        if (waited < PARK_NANOS) {
+            Thread.yield();
+            return true;
+        }
+        return false;
+    }
+
+    /** Waits for every other member to finish generation {@code gen}: spins, yields, then parks. */
     private void awaitFinished(long gen) {
         long start = System.nanoTime();
         for (int k = 1; k < size; k++) {
             while (finished.get(k) != gen) {
-                if (System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
+                if (waitBriefly(start)) {
                     continue;
                 }
                 caller = Thread.currentThread();

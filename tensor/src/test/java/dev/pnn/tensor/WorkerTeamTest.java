@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class WorkerTeamTest {
 
@@ -32,17 +33,27 @@ class WorkerTeamTest {
         }
     }
 
-    /** Members that went idle long enough to park are woken by the next run. */
+    /**
+     * A member idle for longer than it spins and yields parks (its thread waits, burning no
+     * core), and the next run wakes it.
+     */
     @Test
-    void parkedMembersWakeForTheNextRun() throws InterruptedException {
-        try (WorkerTeam team = new WorkerTeam(2, "test")) {
+    @Timeout(30)
+    void idleMembersParkAndWakeForTheNextRun() throws InterruptedException {
+        try (WorkerTeam team = new WorkerTeam(2, "park test")) {
+            Thread member = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("park test 1")).findFirst().orElseThrow();
             int[] seen = new int[2];
             IntConsumer task = k -> seen[k]++;
-            for (int r = 0; r < 5; r++) {
+            for (int r = 0; r < 3; r++) {
                 team.run(task);
-                TimeUnit.NANOSECONDS.sleep(WorkerTeam.SPIN_NANOS * 5);
+                TimeUnit.NANOSECONDS.sleep(WorkerTeam.PARK_NANOS);
+                while (member.getState() != Thread.State.WAITING) {
+                    TimeUnit.MILLISECONDS.sleep(1);
+                }
             }
-            assertArrayEquals(new int[] {5, 5}, seen);
+            team.run(task);
+            assertArrayEquals(new int[] {4, 4}, seen);
         }
     }
 
