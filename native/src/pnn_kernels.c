@@ -141,6 +141,23 @@ static inline __attribute__((always_inline)) double row_sum_exp(const float* x, 
     return sum;
 }
 
+/* For a block of nr rows of x (row i at x + i * cols): m[i] = the row's maximum, and
+ * e[i * cols + c] = exp(x[i][c] - m[i]), the differences first and then one exp loop over the
+ * whole block, so that a few classes a row make no vector loop with a tail at every row. e may
+ * be x itself: each row is read whole (its maximum) before its differences overwrite it. */
+static inline __attribute__((always_inline)) void exp_minus_max_block(float* e, float* m, const float* x, int nr,
+                                                                      int cols) {
+    for (int i = 0; i < nr; i++) {
+        const float* xi = x + (size_t)i * cols;
+        float* ei = e + (size_t)i * cols;
+        const float mi = row_max(xi, cols); /* a local: m might alias e, for all the compiler knows */
+        m[i] = mi;
+        for (int c = 0; c < cols; c++) ei[c] = xi[c] - mi;
+    }
+    size_t n = (size_t)nr * cols;
+    for (size_t k = 0; k < n; k++) e[k] = exp_float(e[k]);
+}
+
 /* The exponentials the log-softmax keeps on the stack at once: rows of up to this many classes
  * go in blocks, so that a few classes a row make no vector loop with a tail at every row. */
 #define LOG_SOFTMAX_BLOCK_FLOATS 2048
@@ -159,22 +176,16 @@ void pnn_log_softmax_forward(float* out, const float* logits, int rows, int cols
         }
         return;
     }
-    /* A block of rows: each row's x - m into e, one exp over the block, then each row's sum in
-     * order, its log and its outputs (out may alias logits: e is a buffer of its own).
-     * Operation for operation as one row at a time. */
+    /* A block of rows: their exponentials (exp_minus_max_block), then each row's sum in order,
+     * its log and its outputs (out may alias logits: e is a buffer of its own). Operation for
+     * operation as one row at a time. */
     float e[LOG_SOFTMAX_BLOCK_FLOATS];
     float m[LOG_SOFTMAX_BLOCK_ROWS];
     int block_rows = LOG_SOFTMAX_BLOCK_FLOATS / cols;
     block_rows = block_rows < LOG_SOFTMAX_BLOCK_ROWS ? block_rows : LOG_SOFTMAX_BLOCK_ROWS;
     for (int r0 = 0; r0 < rows; r0 += block_rows) {
         int nr = rows - r0 < block_rows ? rows - r0 : block_rows;
-        for (int i = 0; i < nr; i++) {
-            const float* x = logits + (size_t)(r0 + i) * cols;
-            m[i] = row_max(x, cols);
-            for (int c = 0; c < cols; c++) e[i * cols + c] = x[c] - m[i];
-        }
-        int n = nr * cols;
-        for (int i = 0; i < n; i++) e[i] = exp_float(e[i]);
+        exp_minus_max_block(e, m, logits + (size_t)r0 * cols, nr, cols);
         for (int i = 0; i < nr; i++) {
             const float* x = logits + (size_t)(r0 + i) * cols;
             float* y = out + (size_t)(r0 + i) * cols;
@@ -214,24 +225,17 @@ double pnn_cross_entropy_forward_backward(float* dlogits, const float* logits,
         }
         return total / rows;
     }
-    /* A block of rows at a time: each row's x - m into dlogits (which may alias logits: the row's
-     * labelled logit and maximum are read first), then one exp over the whole block, a loop
-     * without a tail at every row of a few classes, then each row's sum, softmax / rows and loss.
-     * Operation for operation as one row at a time. */
+    /* A block of rows at a time: each row's labelled logit, then the block's exponentials into
+     * dlogits (exp_minus_max_block; dlogits may alias logits, whose labelled logits are read by
+     * then), then each row's sum, softmax / rows and loss. Operation for operation as one row at
+     * a time. */
     float m[CROSS_ENTROPY_BLOCK_ROWS];
     float x_label[CROSS_ENTROPY_BLOCK_ROWS];
     for (int r0 = 0; r0 < rows; r0 += CROSS_ENTROPY_BLOCK_ROWS) {
         int nr = rows - r0 < CROSS_ENTROPY_BLOCK_ROWS ? rows - r0 : CROSS_ENTROPY_BLOCK_ROWS;
         float* block = dlogits + (size_t)r0 * cols;
-        for (int i = 0; i < nr; i++) {
-            const float* x = logits + (size_t)(r0 + i) * cols;
-            float* dx = block + (size_t)i * cols;
-            x_label[i] = x[labels[r0 + i]];
-            m[i] = row_max(x, cols);
-            for (int c = 0; c < cols; c++) dx[c] = x[c] - m[i];
-        }
-        size_t n = (size_t)nr * cols;
-        for (size_t i = 0; i < n; i++) block[i] = exp_float(block[i]);
+        for (int i = 0; i < nr; i++) x_label[i] = logits[(size_t)(r0 + i) * cols + labels[r0 + i]];
+        exp_minus_max_block(block, m, logits + (size_t)r0 * cols, nr, cols);
         for (int i = 0; i < nr; i++) {
             float* dx = block + (size_t)i * cols;
             double sum = add_in_order(0.0, dx, cols);
