@@ -19,6 +19,7 @@ import dev.pnn.train.model.Model;
 import dev.pnn.train.optim.Sgd;
 
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
 import java.io.BufferedReader;
@@ -37,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
 import picocli.CommandLine;
@@ -66,9 +68,13 @@ import picocli.CommandLine.Spec;
  *       ({@code bench/epoch_peer.py}), on as many threads (or {@code --peer-threads}).</li>
  * </ol>
  *
+ * <p>On more than one thread each round also times a value's round trip between two threads
+ * ({@link CoreRoundTrip}): how far apart the machine has put the cores this round, which no
+ * FLOP rate shows and every hand-off between the shards pays.
+ *
  * <p>The first {@code --warmup} rounds are dropped. Reported: medians and minima, samples per
  * second, the ratios of the epoch's median to the sgemm bound's and to the FLOP limit, and to the
- * peer's median; {@code --json FILE} writes them.
+ * peer's median; {@code --json FILE} writes them, and each measured round's figures.
  */
 @Command(name = "bench-epoch", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Times MNIST training epochs against the FLOP limit, the sgemm bound and a peer.")
@@ -210,6 +216,7 @@ public final class EpochBenchmark implements Callable<Integer> {
         List<Double> blasGflops = new ArrayList<>();
         List<Double> kernelGflops = new ArrayList<>();
         List<Double> peerSeconds = new ArrayList<>();
+        List<Double> tripNanos = new ArrayList<>();
         double[] accuracy = new double[1];
         try (Arena arena = Arena.ofShared();
              Peer p = peer.equals("none") ? null : Peer.start(python, peerScript, peer, data, batchSize,
@@ -228,13 +235,16 @@ public final class EpochBenchmark implements Callable<Integer> {
                              Tensor.allocate(arena, PEAK_N, PEAK_N)};
             Team team = new Team(threads);
             KernelPeak kernelPeak = new KernelPeak(arena, team, batchSize, layers[0][0], layers[0][1]);
+            // on one processor the two threads would take turns by the scheduler's time slices
+            CoreRoundTrip coreRoundTrip = threads > 1 && Runtime.getRuntime().availableProcessors() > 1
+                    ? new CoreRoundTrip(team) : null;
             if (p != null) {
                 System.out.println("peer     " + p.description());
             }
             System.out.printf(Locale.ROOT, "epoch    %.2f GFLOP in %d steps%n%n", epochFlops / 1e9,
                     (samples + batchSize - 1) / batchSize);
-            System.out.printf(Locale.ROOT, "%-6s %10s %14s %14s %12s%n", "round", "epoch s", "sgemm bound s",
-                    "FLOP limit s", p == null ? "" : "peer s");
+            System.out.printf(Locale.ROOT, "%-6s %10s %14s %14s %14s %12s%n", "round", "epoch s", "sgemm bound s",
+                    "FLOP limit s", coreRoundTrip == null ? "" : "round trip ns", p == null ? "" : "peer s");
             backend.setThreads(trainingBlasThreads);
             TrainingListener listener = new TrainingListener() {
                 @Override
@@ -257,6 +267,7 @@ public final class EpochBenchmark implements Callable<Integer> {
                     }
                     double kernel = kernelPeak.gflops();
                     double gflops = Math.max(blas, kernel);
+                    double trip = coreRoundTrip == null ? Double.NaN : coreRoundTrip.nanos();
                     backend.setThreads(trainingBlasThreads);
                     settle();
                     double peerEpoch = p == null ? Double.NaN : p.epoch();
@@ -267,14 +278,16 @@ public final class EpochBenchmark implements Callable<Integer> {
                         peakGflops.add(gflops);
                         blasGflops.add(blas);
                         kernelGflops.add(kernel);
+                        tripNanos.add(trip);
                         if (p != null) {
                             peerSeconds.add(peerEpoch);
                         }
                     }
                     accuracy[0] = stats.testAccuracy();
-                    System.out.printf(Locale.ROOT, "%-6s %10.3f %14.3f %14.3f %12s%n",
+                    System.out.printf(Locale.ROOT, "%-6s %10.3f %14.3f %14.3f %14s %12s%n",
                             measured ? String.valueOf(stats.epoch() - warmup) : "warm", epoch, bound,
                             epochFlops / (gflops * 1e9),
+                            coreRoundTrip == null ? "" : String.format(Locale.ROOT, "%.0f", trip),
                             p == null ? "" : String.format(Locale.ROOT, "%.3f", peerEpoch));
                     settle(); // before the next epoch
                 }
@@ -283,7 +296,8 @@ public final class EpochBenchmark implements Callable<Integer> {
                 Trainer.fit(net, mnist.train(), mnist.test(), config, listener);
             }
             report(lib, configuration, samples, epochFlops, epochSeconds, boundSeconds, peakGflops, blasGflops,
-                    kernelGflops, kernelPeak.shape(), peerSeconds, accuracy[0], p == null ? null : p.description());
+                    kernelGflops, kernelPeak.shape(), tripNanos, peerSeconds, accuracy[0],
+                    p == null ? null : p.description());
             team.close();
         }
         return 0;
@@ -292,7 +306,8 @@ public final class EpochBenchmark implements Callable<Integer> {
     private void report(BlasLibrary lib, String configuration, int samples, double epochFlops,
                         List<Double> epochSeconds, List<Double> boundSeconds, List<Double> peakGflops,
                         List<Double> blasGflops, List<Double> kernelGflops, String kernelShape,
-                        List<Double> peerSeconds, double accuracy, String peerDescription) throws IOException {
+                        List<Double> tripNanos, List<Double> peerSeconds, double accuracy,
+                        String peerDescription) throws IOException {
         double epochMedian = median(epochSeconds);
         double boundMedian = median(boundSeconds);
         double flopLimit = epochFlops / (median(peakGflops) * 1e9);
@@ -305,6 +320,12 @@ public final class EpochBenchmark implements Callable<Integer> {
                 + "%.1f, and the own kernel at %s on %d thread%s, %.1f): epoch / limit = %.2fx%n", flopLimit,
                 median(peakGflops), PEAK_N, median(blasGflops), kernelShape, threads, threads == 1 ? "" : "s",
                 median(kernelGflops), epochMedian / flopLimit);
+        boolean trips = tripNanos.stream().noneMatch(t -> t.isNaN());
+        if (threads > 1) {
+            System.out.println(trips ? String.format(Locale.ROOT, "round trip    median %.0f ns, min %.0f ns, max %.0f "
+                    + "ns between two threads", median(tripNanos), min(tripNanos), max(tripNanos))
+                    : "round trip    not measured: one processor");
+        }
         if (peerDescription != null) {
             System.out.printf(Locale.ROOT, "peer          median %.3f s, min %.3f s: peer / ours = %.2fx%n",
                     median(peerSeconds), min(peerSeconds), median(peerSeconds) / epochMedian);
@@ -335,6 +356,9 @@ public final class EpochBenchmark implements Callable<Integer> {
             o.addProperty("ratio_to_flop_limit", epochMedian / flopLimit);
             o.addProperty("samples_per_second", samples / epochMedian);
             o.addProperty("test_accuracy", accuracy);
+            if (threads > 1 && trips) {
+                o.addProperty("round_trip_median_ns", median(tripNanos));
+            }
             if (peerDescription != null) {
                 o.addProperty("peer", peer);
                 o.addProperty("peer_description", peerDescription);
@@ -342,6 +366,21 @@ public final class EpochBenchmark implements Callable<Integer> {
                 o.addProperty("peer_min_s", min(peerSeconds));
                 o.addProperty("peer_ratio", median(peerSeconds) / epochMedian);
             }
+            JsonArray rounds = new JsonArray();
+            for (int r = 0; r < epochSeconds.size(); r++) {
+                JsonObject round = new JsonObject();
+                round.addProperty("epoch_s", epochSeconds.get(r));
+                round.addProperty("sgemm_bound_s", boundSeconds.get(r));
+                round.addProperty("flop_limit_s", epochFlops / (peakGflops.get(r) * 1e9));
+                if (threads > 1 && trips) {
+                    round.addProperty("round_trip_ns", tripNanos.get(r));
+                }
+                if (peerDescription != null) {
+                    round.addProperty("peer_s", peerSeconds.get(r));
+                }
+                rounds.add(round);
+            }
+            o.add("rounds", rounds);
             String text = new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n";
             AtomicFiles.write(json, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             System.out.println("wrote " + json);
@@ -459,6 +498,67 @@ public final class EpochBenchmark implements Callable<Integer> {
                 best = Math.max(best, 2.0 * m * n * k * KERNEL_PEAK_PRODUCTS * operands.length / (seconds * 1e9));
             }
             return best;
+        }
+    }
+
+    /**
+     * The time for a value to go from one thread to another and back: members 0 and 1 of a team
+     * take turns to write a counter, each spinning ({@link Thread#onSpinWait}, as the training's
+     * worker team waits) until the other's write arrives. It measures where the machine has put the
+     * two cores: a shared machine may give a guest's virtual cores neighbouring cores (a shared
+     * cache) in one round and cores on different dies in the next, and a step on two threads pays
+     * that distance at every hand-off and for every line that the threads share.
+     */
+    static final class CoreRoundTrip {
+        /** Round trips before the timing starts: the two threads' start and the spin loops' compilation. */
+        private static final int WARMUP = 2_000;
+        /** Timed round trips (about 2 ms for cores that share a cache, 10 ms for cores on different dies). */
+        private static final int TRIPS = 20_000;
+        private final Team team;
+        private final AtomicLong ball = new AtomicLong();
+        private volatile long elapsed;
+
+        CoreRoundTrip(Team team) {
+            if (team.size() < 2) {
+                throw new IllegalArgumentException("a round trip needs two threads, the team has " + team.size());
+            }
+            this.team = team;
+        }
+
+        /** Nanoseconds per round trip between two of the team's threads, both running at once. */
+        double nanos() {
+            ball.set(0);
+            team.seconds(member -> {
+                if (member == 0) {
+                    serve();
+                } else if (member == 1) {
+                    answer();
+                }
+            });
+            return (double) elapsed / TRIPS;
+        }
+
+        private void serve() {
+            long t0 = 0;
+            for (long i = 0; i < WARMUP + TRIPS; i++) {
+                if (i == WARMUP) {
+                    t0 = System.nanoTime();
+                }
+                ball.setRelease(2 * i + 1);
+                while (ball.getAcquire() != 2 * i + 2) {
+                    Thread.onSpinWait();
+                }
+            }
+            elapsed = System.nanoTime() - t0;
+        }
+
+        private void answer() {
+            for (long i = 0; i < WARMUP + TRIPS; i++) {
+                while (ball.getAcquire() != 2 * i + 1) {
+                    Thread.onSpinWait();
+                }
+                ball.setRelease(2 * i + 2);
+            }
         }
     }
 
@@ -592,5 +692,9 @@ public final class EpochBenchmark implements Callable<Integer> {
 
     static double min(List<Double> xs) {
         return xs.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+    }
+
+    static double max(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     }
 }

@@ -1,16 +1,20 @@
 package dev.pnn.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pnn.train.model.Activation;
 import dev.pnn.train.model.Model;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -61,6 +65,51 @@ class EpochBenchmarkTest {
         assertEquals("momentum", o.get("optimizer").getAsString());
         assertTrue(o.get("sgemm_bound_median_s").getAsDouble() > 0 && o.get("flop_limit_s").getAsDouble() > 0,
                 o.toString());
+        assertRoundsAgree(o, 5);
+        assertFalse(o.has("round_trip_median_ns"), "one thread has no round trip: " + o);
+    }
+
+    /** On two threads each round also times the round trip between them, and the JSON has it. */
+    @Test
+    void twoThreadsTimeTheRoundTripBetweenThem(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("epoch.json");
+        int exit = new CommandLine(new EpochBenchmark()).execute("--data", DATA.toString(), "--hidden", "16",
+                "--batch-size", "256", "--threads", "2", "--epochs", "5", "--warmup", "0", "--optimizer", "sgd",
+                "--json", json.toString());
+        assertEquals(0, exit);
+        JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+        assertEquals(2, o.get("threads").getAsInt());
+        JsonArray rounds = assertRoundsAgree(o, 5);
+        List<Double> trips = new ArrayList<>();
+        for (JsonElement r : rounds) {
+            double t = r.getAsJsonObject().get("round_trip_ns").getAsDouble();
+            // a store seen by another core and answered takes tens of nanoseconds at the least
+            assertTrue(t > 10 && t < 1e7, "round trip " + t + " ns in " + o);
+            trips.add(t);
+        }
+        assertEquals(EpochBenchmark.median(trips), o.get("round_trip_median_ns").getAsDouble(), 0.0);
+    }
+
+    /** The per-round figures: {@code count} rounds, whose medians are the run's. */
+    private static JsonArray assertRoundsAgree(JsonObject o, int count) {
+        JsonArray rounds = o.getAsJsonArray("rounds");
+        assertEquals(count, rounds.size(), o.toString());
+        List<Double> epochs = new ArrayList<>();
+        List<Double> bounds = new ArrayList<>();
+        List<Double> limits = new ArrayList<>();
+        for (JsonElement r : rounds) {
+            JsonObject round = r.getAsJsonObject();
+            epochs.add(round.get("epoch_s").getAsDouble());
+            bounds.add(round.get("sgemm_bound_s").getAsDouble());
+            limits.add(round.get("flop_limit_s").getAsDouble());
+        }
+        assertEquals(o.get("epoch_median_s").getAsDouble(), EpochBenchmark.median(epochs), 0.0);
+        assertEquals(o.get("epoch_min_s").getAsDouble(), EpochBenchmark.min(epochs), 0.0);
+        assertEquals(o.get("sgemm_bound_median_s").getAsDouble(), EpochBenchmark.median(bounds), 0.0);
+        // the limit is the epoch's FLOP at the median rate: with an odd count, the median round's limit
+        double limit = o.get("flop_limit_s").getAsDouble();
+        assertEquals(limit, EpochBenchmark.median(limits), limit * 1e-12);
+        return rounds;
     }
 
     @Test
