@@ -320,11 +320,12 @@ public final class EpochBenchmark implements Callable<Integer> {
                 + "%.1f, and the own kernel at %s on %d thread%s, %.1f): epoch / limit = %.2fx%n", flopLimit,
                 median(peakGflops), PEAK_N, median(blasGflops), kernelShape, threads, threads == 1 ? "" : "s",
                 median(kernelGflops), epochMedian / flopLimit);
-        boolean trips = tripNanos.stream().noneMatch(t -> t.isNaN());
-        if (threads > 1) {
-            System.out.println(trips ? String.format(Locale.ROOT, "round trip    median %.0f ns, min %.0f ns, max %.0f "
-                    + "ns between two threads", median(tripNanos), min(tripNanos), max(tripNanos))
-                    : "round trip    not measured: one processor");
+        boolean tripsMeasured = tripNanos.stream().noneMatch(t -> t.isNaN());
+        if (threads > 1 && tripsMeasured) {
+            System.out.printf(Locale.ROOT, "round trip    median %.0f ns, min %.0f ns, max %.0f ns between two "
+                    + "threads%n", median(tripNanos), min(tripNanos), max(tripNanos));
+        } else if (threads > 1) {
+            System.out.println("round trip    not measured: one processor");
         }
         if (peerDescription != null) {
             System.out.printf(Locale.ROOT, "peer          median %.3f s, min %.3f s: peer / ours = %.2fx%n",
@@ -356,7 +357,7 @@ public final class EpochBenchmark implements Callable<Integer> {
             o.addProperty("ratio_to_flop_limit", epochMedian / flopLimit);
             o.addProperty("samples_per_second", samples / epochMedian);
             o.addProperty("test_accuracy", accuracy);
-            if (threads > 1 && trips) {
+            if (threads > 1 && tripsMeasured) {
                 o.addProperty("round_trip_median_ns", median(tripNanos));
             }
             if (peerDescription != null) {
@@ -372,7 +373,7 @@ public final class EpochBenchmark implements Callable<Integer> {
                 round.addProperty("epoch_s", epochSeconds.get(r));
                 round.addProperty("sgemm_bound_s", boundSeconds.get(r));
                 round.addProperty("flop_limit_s", epochFlops / (peakGflops.get(r) * 1e9));
-                if (threads > 1 && trips) {
+                if (threads > 1 && tripsMeasured) {
                     round.addProperty("round_trip_ns", tripNanos.get(r));
                 }
                 if (peerDescription != null) {
