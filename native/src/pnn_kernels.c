@@ -339,8 +339,11 @@ static inline float flush_subnormal(float x) { return fabsf(x) < FLT_MIN ? 0.0f 
 /* The shards of a training step all read the parameters and each updates its own range of them,
  * so the lines an update writes are mostly held in another core's cache too: every store must
  * first take the line back, and stores retire in order, so those round trips would run one after
- * another. The updates below walk their range in blocks and claim the lines a few blocks ahead
- * for writing (prefetchw), so the round trips overlap. A hint only: no value changes. */
+ * another. The updates below walk their range in blocks and fetch the lines a few blocks ahead,
+ * so the round trips overlap. A hint only: no value changes. __builtin_prefetch(p, 1, 3) is
+ * PREFETCHT0 here: the compiler emits PREFETCHW (fetch to own) only for processors it is told
+ * have it, and these builds are for any x86-64. PREFETCHW itself was measured and not kept
+ * (BENCHMARKS.md, "Near and far cores"). */
 #define UPDATE_BLOCK 64   /* floats: four cache lines */
 #define UPDATE_AHEAD 1024 /* floats: 64 cache lines ahead of the block being updated */
 
