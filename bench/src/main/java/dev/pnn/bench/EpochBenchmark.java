@@ -278,7 +278,9 @@ public final class EpochBenchmark implements Callable<Integer> {
                         peakGflops.add(gflops);
                         blasGflops.add(blas);
                         kernelGflops.add(kernel);
-                        tripNanos.add(trip);
+                        if (coreRoundTrip != null) {
+                            tripNanos.add(trip);
+                        }
                         if (p != null) {
                             peerSeconds.add(peerEpoch);
                         }
@@ -320,8 +322,8 @@ public final class EpochBenchmark implements Callable<Integer> {
                 + "%.1f, and the own kernel at %s on %d thread%s, %.1f): epoch / limit = %.2fx%n", flopLimit,
                 median(peakGflops), PEAK_N, median(blasGflops), kernelShape, threads, threads == 1 ? "" : "s",
                 median(kernelGflops), epochMedian / flopLimit);
-        boolean tripsMeasured = tripNanos.stream().noneMatch(t -> t.isNaN());
-        if (threads > 1 && tripsMeasured) {
+        boolean tripsMeasured = !tripNanos.isEmpty();
+        if (tripsMeasured) {
             System.out.printf(Locale.ROOT, "round trip    median %.0f ns, min %.0f ns, max %.0f ns between two "
                     + "threads%n", median(tripNanos), min(tripNanos), max(tripNanos));
         } else if (threads > 1) {
@@ -357,7 +359,7 @@ public final class EpochBenchmark implements Callable<Integer> {
             o.addProperty("ratio_to_flop_limit", epochMedian / flopLimit);
             o.addProperty("samples_per_second", samples / epochMedian);
             o.addProperty("test_accuracy", accuracy);
-            if (threads > 1 && tripsMeasured) {
+            if (tripsMeasured) {
                 o.addProperty("round_trip_median_ns", median(tripNanos));
             }
             if (peerDescription != null) {
@@ -373,7 +375,7 @@ public final class EpochBenchmark implements Callable<Integer> {
                 round.addProperty("epoch_s", epochSeconds.get(r));
                 round.addProperty("sgemm_bound_s", boundSeconds.get(r));
                 round.addProperty("flop_limit_s", epochFlops / (peakGflops.get(r) * 1e9));
-                if (threads > 1 && tripsMeasured) {
+                if (tripsMeasured) {
                     round.addProperty("round_trip_ns", tripNanos.get(r));
                 }
                 if (peerDescription != null) {
