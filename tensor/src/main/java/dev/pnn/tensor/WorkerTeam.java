@@ -1,6 +1,9 @@
 package dev.pnn.tensor;
 
 import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -17,6 +20,11 @@ import java.util.function.IntConsumer;
  * after the operating system wakes a sleeping thread (which costs about as much as a small
  * matrix product, and on a busy virtual machine up to a millisecond). The caller waits for the
  * other parts the same way. A team of one runs everything on the caller and owns no thread.
+ *
+ * <p>A team made with a {@link Pinning} runs member {@code k} on one CPU: its own threads
+ * from the start, and the thread that calls {@link #run} from its first call until the team is
+ * closed or another thread calls {@code run}, when that thread's former CPUs are given back
+ * (threads it starts meanwhile inherit the one CPU; a virtual thread is not pinned).
  *
  * <p>A run allocates nothing: the task is passed as an {@link IntConsumer} that the caller
  * keeps (a field, not a fresh lambda per call). Not for use by several callers at once.
@@ -55,6 +63,12 @@ public final class WorkerTeam implements AutoCloseable {
     /** The thread in {@link #run}, and whether it is parked waiting for the others. */
     private volatile Thread caller;
     private volatile boolean callerParked;
+    /** Member k's CPU, or null when the team is not pinned. */
+    private final int[] cpus;
+    /** The calling thread pinned to cpus[0], its kernel id and the CPUs it had before; guarded by this. */
+    private volatile Thread pinnedCaller;
+    private int pinnedCallerTid;
+    private BitSet callerCpusBefore;
 
     /**
      * @param size the number of parts a task is split into, the calling thread included
@@ -62,21 +76,78 @@ public final class WorkerTeam implements AutoCloseable {
      * @throws IllegalArgumentException when {@code size < 1}
      */
     public WorkerTeam(int size, String name) {
+        this(size, name, Pinning.none());
+    }
+
+    /**
+     * @param size    the number of parts a task is split into, the calling thread included
+     * @param name    the threads' name, shown in thread dumps
+     * @param pinning the CPU of each member, or none
+     * @throws IllegalArgumentException when {@code size < 1}, or {@code pinning} names fewer CPUs
+     *                                  than members or CPUs this process may not use
+     * @throws UnsupportedOperationException when pinning is asked for where threads cannot be pinned
+     */
+    public WorkerTeam(int size, String name, Pinning pinning) {
         if (size < 1) {
             throw new IllegalArgumentException("a team needs at least one member, got " + size);
         }
+        List<Integer> pinned = pinning.cpusFor(size);
+        this.cpus = pinned.isEmpty() ? null : pinned.stream().mapToInt(Integer::intValue).toArray();
         this.size = size;
         this.finished = new AtomicLongArray(size);
         this.parked = new AtomicLongArray(size);
         this.failures = new Throwable[size];
         this.threads = new Thread[size - 1];
+        CountDownLatch started = new CountDownLatch(size - 1);
         for (int k = 1; k < size; k++) {
             int member = k;
-            Thread t = new Thread(() -> work(member), name + " " + k);
+            Thread t = new Thread(() -> {
+                try {
+                    if (cpus != null) {
+                        ThreadAffinity.set(0, single(cpus[member]));
+                    }
+                } catch (RuntimeException e) {
+                    failures[member] = e;
+                    started.countDown();
+                    return;
+                }
+                started.countDown();
+                work(member);
+            }, name + " " + k);
             t.setDaemon(true);
             threads[k - 1] = t;
             t.start();
         }
+        if (cpus != null) {
+            boolean interrupted = false;
+            while (started.getCount() > 0) {
+                try {
+                    started.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            for (Throwable f : failures) {
+                if (f != null) {
+                    close();
+                    throw (RuntimeException) f;
+                }
+            }
+        }
+    }
+
+    private static BitSet single(int cpu) {
+        BitSet b = new BitSet();
+        b.set(cpu);
+        return b;
+    }
+
+    /** Member {@code k}'s CPU at index {@code k}; empty when the team is not pinned. */
+    public List<Integer> cpus() {
+        return cpus == null ? List.of() : Arrays.stream(cpus).boxed().toList();
     }
 
     /** The number of parts a task is split into. */
@@ -94,6 +165,9 @@ public final class WorkerTeam implements AutoCloseable {
     public void run(IntConsumer task) {
         if (closed) {
             throw new IllegalStateException("this team is closed");
+        }
+        if (cpus != null && pinnedCaller != Thread.currentThread()) {
+            pinCaller();
         }
         if (size == 1) {
             task.accept(0);
@@ -201,12 +275,48 @@ public final class WorkerTeam implements AutoCloseable {
         }
     }
 
-    /** Stops the team's threads; a team cannot run after this. */
+    /** Pins the calling thread to member 0's CPU, after giving the previous caller its CPUs back. */
+    private synchronized void pinCaller() {
+        restoreCaller();
+        Thread self = Thread.currentThread();
+        if (self.isVirtual()) {
+            return;
+        }
+        int tid = ThreadAffinity.currentTid();
+        BitSet before = ThreadAffinity.get(0);
+        ThreadAffinity.set(0, single(cpus[0]));
+        pinnedCallerTid = tid;
+        callerCpusBefore = before;
+        pinnedCaller = self;
+    }
+
+    /** Gives the pinned caller, if any and still running, the CPUs it had before. */
+    private synchronized void restoreCaller() {
+        Thread t = pinnedCaller;
+        if (t == null) {
+            return;
+        }
+        pinnedCaller = null;
+        if (t == Thread.currentThread()) {
+            ThreadAffinity.set(0, callerCpusBefore);
+        } else if (t.isAlive()) {
+            try {
+                ThreadAffinity.set(pinnedCallerTid, callerCpusBefore);
+            } catch (IllegalStateException e) {
+                // it ended meanwhile: nothing to give back
+            }
+        }
+    }
+
+    /** Stops the team's threads and gives a pinned caller its CPUs back; a team cannot run after this. */
     @Override
     public void close() {
         closed = true;
         for (Thread t : threads) {
             LockSupport.unpark(t);
+        }
+        if (cpus != null) {
+            restoreCaller();
         }
     }
 }
