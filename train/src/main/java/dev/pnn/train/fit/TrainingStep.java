@@ -1,6 +1,7 @@
 package dev.pnn.train.fit;
 
 import dev.pnn.tensor.IntVector;
+import dev.pnn.tensor.Pinning;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.tensor.WorkerTeam;
 import dev.pnn.train.exec.MemoryBudget;
@@ -131,12 +132,29 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     /**
-     * A step that splits each batch over {@code shards} threads (see the class comment).
+     * A step that splits each batch over {@code shards} threads (see the class comment), pinned
+     * to CPUs as the system property {@value Pinning#PROPERTY} asks ({@link Pinning#fromSystemProperty()};
+     * not pinned when it is not set).
      *
      * @throws IllegalArgumentException when {@code loss} does not fit the model's last layer, or
-     *                                  {@code shards < 1}
+     *                                  {@code shards < 1}, or the property's value is not a pinning
      */
     public TrainingStep(Network net, Loss loss, Optimizer optimizer, int shards) {
+        this(net, loss, optimizer, shards, Pinning.fromSystemProperty());
+    }
+
+    /**
+     * A step that splits each batch over {@code shards} threads (see the class comment), shard
+     * {@code k}'s thread on the CPU {@code pinning} gives member {@code k} of its team (the
+     * calling thread is shard 0: {@link WorkerTeam}); one shard runs on the calling thread alone
+     * and pins nothing. Pinning changes where the threads run, never what they compute.
+     *
+     * @throws IllegalArgumentException when {@code loss} does not fit the model's last layer, or
+     *                                  {@code shards < 1}, or {@code pinning} names fewer CPUs
+     *                                  than shards or CPUs this process may not use
+     * @throws UnsupportedOperationException when pinning is asked for where threads cannot be pinned
+     */
+    public TrainingStep(Network net, Loss loss, Optimizer optimizer, int shards, Pinning pinning) {
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + shards);
         }
@@ -164,7 +182,7 @@ public final class TrainingStep implements AutoCloseable {
         this.slicedInputs = new Tensor[rowViews];
         this.slicedLabels = new IntVector[rowViews];
         this.arena = shards == 1 ? null : Arena.ofShared();
-        this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard");
+        this.team = shards == 1 ? null : new WorkerTeam(shards, "pnn training shard", pinning);
         this.split = splitFirstLayer ? new FirstLayerSplit(net, loss, optimizer, state, workspace, team) : null;
         List<String> names = net.parameters().names();
         this.parameterOffsets = new long[names.size() + 1];

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.pnn.tensor.Comparison;
 import dev.pnn.tensor.IntVector;
 import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.Pinning;
 import dev.pnn.tensor.Shape;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.MnistFixture;
@@ -152,6 +153,44 @@ class ShardsTest {
             assertArrayEquals(a, b, "two runs with 2 shards");
             // the dropout masks (and the order of the sums) depend on the shards
             assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(train(model, 1, 4)));
+        }
+    }
+
+    /**
+     * Shards whose threads are pinned to CPUs train to the bits of unpinned ones, with the MLP's
+     * first layer split by its inputs and with a convolution's rows split (where threads cannot be
+     * pinned, asking for it is an error instead).
+     */
+    @Test
+    void pinnedShardsTrainToTheBitsOfUnpinnedOnes() {
+        Mnist mnist = MnistFixture.shared();
+        Model conv = new Model(Shape.of(28, 28, 1), List.of(new Conv2d(1, 4, 3), new ReLU(), new MaxPool2d(2),
+                new Flatten(), new Linear(13 * 13 * 4, 10), new LogSoftMax()));
+        if (!Pinning.supported()) {
+            try (Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5)) {
+                assertThrows(UnsupportedOperationException.class,
+                        () -> new TrainingStep(net, Loss.nll(), Sgd.momentum(0.9), 2, Pinning.firstAllowed()));
+            }
+            return;
+        }
+        int first = Pinning.firstAllowed().cpusFor(1).get(0);
+        Pinning pinning = Runtime.getRuntime().availableProcessors() >= 2 ? Pinning.firstAllowed()
+                : Pinning.of(first, first);
+        for (Model model : List.of(Model.mnist(), conv)) {
+            try (Network a = Network.create(model, backend, Init.PYTORCH_DEFAULT, 5);
+                 Network b = Network.create(model, backend, Init.PYTORCH_DEFAULT, 5);
+                 TrainingStep free = new TrainingStep(a, Loss.nll(), Sgd.momentum(0.9), 2, Pinning.none());
+                 TrainingStep pinned = new TrainingStep(b, Loss.nll(), Sgd.momentum(0.9), 2, pinning);
+                 Batches batches = new Batches(mnist.train(), 50, Normalization.MNIST, backend, 3, true)) {
+                batches.startEpoch(0);
+                for (int s = 0; s < 5; s++) {
+                    Batches.Batch x = batches.next();
+                    assertEquals(free.run(x.images(), x.labels(), 0.05f), pinned.run(x.images(), x.labels(), 0.05f),
+                            model.widths() + ", step " + s + ": loss");
+                }
+                assertArrayEquals(a.parameters().flat().toArray(), b.parameters().flat().toArray(),
+                        model.widths() + ": parameters");
+            }
         }
     }
 
