@@ -1,6 +1,7 @@
 package dev.pnn.train.cli;
 
 import dev.pnn.tensor.Backend;
+import dev.pnn.tensor.Pinning;
 import dev.pnn.train.classic.Perceptron;
 import dev.pnn.train.data.Csv;
 import dev.pnn.train.data.Dataset;
@@ -160,6 +161,12 @@ final class TrainCommand implements Callable<Integer> {
                     + "for mlp on two cores or more, else 1]")
     Integer shards;
 
+    @Option(names = "--pin-threads", arity = "0..1", fallbackValue = "true", paramLabel = "CPUS",
+            description = "keep each shard's thread on one CPU: the first ones this process may use, or CPUS "
+                    + "(such as 2,3); Linux only  [default: the system property " + Pinning.PROPERTY + ", else "
+                    + "not pinned]")
+    String pinThreads;
+
     @Option(names = "--normalize", paramLabel = "MODE",
             description = "none (pixels in [0, 1]) | mnist (MNIST's mean and std) | auto (the training set's: pixel "
                     + "mean and std, or each CSV feature's)  [default: the model's; auto for CSV]")
@@ -267,6 +274,16 @@ final class TrainCommand implements Callable<Integer> {
         if (r.shards() < 1 || r.shards() > MAX_SHARDS) {
             throw usage("--shards: expected 1 to " + MAX_SHARDS + " threads, found " + r.shards());
         }
+        if (pinThreads != null) {
+            try {
+                Pinning.parse(pinThreads, "--pin-threads");
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+            if (!Pinning.supported()) {
+                throw usage("--pin-threads: pinning threads needs Linux, found " + System.getProperty("os.name"));
+            }
+        }
         if (earlyStopping != null && (earlyStopping < 1 || validation == null)) {
             throw usage(earlyStopping < 1 ? "--early-stopping: expected 1 or more epochs, found " + earlyStopping
                     : "--early-stopping: needs --validation (the loss it watches)");
@@ -275,6 +292,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private static final int MAX_SHARDS = 256;
+
+    /** ", pinned to CPUs 0, 1" when the threads of a run on {@code shards} shards are pinned, else "". */
+    private static String pinnedTo(int shards) {
+        List<Integer> cpus = Pinning.fromSystemProperty().cpusFor(shards);
+        return cpus.isEmpty() ? "" : ", pinned to CPUs " + cpus.stream().map(String::valueOf)
+                .collect(Collectors.joining(", "));
+    }
 
     @Override
     public Integer call() throws IOException {
@@ -285,6 +309,9 @@ final class TrainCommand implements Callable<Integer> {
         TrainingConfig config = config(recipe);
         checkOutputs();
         Backend backend = backendOptions.open(spec.commandLine());
+        if (pinThreads != null) {
+            System.setProperty(Pinning.PROPERTY, pinThreads); // read where the training step makes its threads
+        }
         Path checkpoint = resume == null ? null : Files.isDirectory(resume) ? Checkpoint.newest(resume) : resume;
         if (resume != null && checkpoint == null) {
             throw new IOException(resume + ": expected a checkpoint (checkpoint-*.npz) in the folder, found none");
@@ -312,6 +339,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "training %d epochs, batch %d, %s, lr %s, loss %s%s%n", config.epochs(),
                         config.batchSize(), config.optimizer(), config.schedule(), config.loss(),
                         config.shards() == 1 ? "" : ", each batch over " + config.shards() + " threads"
+                                + pinnedTo(config.shards())
                                 + profilingHint(jvmOption("TieredCompilation"), jvmOption("TieredStopAtLevel")));
                 if (from != null) {
                     out.printf(Locale.ROOT, "resuming from %s: epoch %d, step %d%n", checkpoint, from.epoch() + 1,

@@ -2,9 +2,11 @@ package dev.pnn.train.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pnn.tensor.NativeBackend;
+import dev.pnn.tensor.Pinning;
 import dev.pnn.train.fit.TrainingConfig;
 import dev.pnn.train.io.ModelFile;
 import dev.pnn.train.model.Model;
@@ -65,8 +67,8 @@ class MainTest {
                 cli.getSubcommands().keySet());
         assertEquals(new TreeSet<>(List.of("--model", "--data", "--csv", "--test-csv", "--label", "--epochs",
                 "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule", "--hidden",
-                "--activation", "--loss", "--init", "--seed", "--eval-batch-size", "--shards", "--normalize",
-                "--validation", "--early-stopping", "--save", "--history", "--plots", "--snapshots",
+                "--activation", "--loss", "--init", "--seed", "--eval-batch-size", "--shards", "--pin-threads",
+                "--normalize", "--validation", "--early-stopping", "--save", "--history", "--plots", "--snapshots",
                 "--checkpoint-dir", "--checkpoint-every", "--keep-checkpoints", "--resume", "--backend", "--blas",
                 "--threads", "--verbose", "--help", "--version")), names(cli.getSubcommands().get("train")));
         assertEquals(new TreeSet<>(List.of("--model", "--data", "--eval-batch-size", "--wrong", "--backend", "--blas",
@@ -166,6 +168,8 @@ class MainTest {
         usageError("--threads: expected 1 to " + NativeBackend.instance().blas().maxThreads(), "train", "--threads", "1024",
                 "--epochs", "1");
         usageError("--checkpoint-every: needs --checkpoint-dir", "train", "--checkpoint-every", "10");
+        usageError("--pin-threads: expected true, false or CPU numbers separated by commas (such as 0,1), found "
+                + "'0;1'", "train", "--pin-threads=0;1");
         usageError("--format: expected json or npz, found 'onnx'", "export", "--model", "m.npz", "--format", "onnx",
                 "-o", "x");
         usageError("expected --idx N or picture files", "predict", "--model", "m.npz");
@@ -297,6 +301,46 @@ class MainTest {
         assertEquals(Main.OK, r.exit(), r.err());
         String training = r.out().lines().filter(l -> l.startsWith("training ")).findFirst().orElseThrow();
         assertTrue(training.endsWith("each batch over 2 threads" + hint), training);
+    }
+
+    /**
+     * {@code --pin-threads} pins the shards' threads (the header names their CPUs) and changes no
+     * bit of the result; without it nothing is pinned and the header says nothing of it.
+     */
+    @Test
+    void pinnedThreadsAreNamedInTheHeaderAndTrainToTheSameLoss() {
+        String old = System.getProperty(Pinning.PROPERTY);
+        try {
+            Result free = run("train", "--epochs", "1", "--hidden", "16", "--shards", "2", "--data", DATA.toString());
+            assertEquals(Main.OK, free.exit(), free.err());
+            if (!Pinning.supported()) {
+                usageError("--pin-threads: pinning threads needs Linux", "train", "--pin-threads", "--epochs", "1");
+                return;
+            }
+            int first = Pinning.firstAllowed().cpusFor(1).get(0);
+            Result pinned = run("train", "--epochs", "1", "--hidden", "16", "--shards", "2", "--pin-threads="
+                    + first + "," + first, "--data", DATA.toString());
+            assertEquals(Main.OK, pinned.exit(), pinned.err());
+            String training = pinned.out().lines().filter(l -> l.startsWith("training ")).findFirst().orElseThrow();
+            assertTrue(training.contains("each batch over 2 threads, pinned to CPUs " + first + ", " + first),
+                    training);
+            assertTrue(free.out().lines().filter(l -> l.startsWith("training ")).noneMatch(l -> l.contains("pinned")),
+                    free.out());
+            assertFalse(lossLines(free.out()).isEmpty(), free.out());
+            assertEquals(lossLines(free.out()), lossLines(pinned.out()));
+        } finally {
+            if (old == null) {
+                System.clearProperty(Pinning.PROPERTY);
+            } else {
+                System.setProperty(Pinning.PROPERTY, old);
+            }
+        }
+    }
+
+    /** The lines of a run's output that carry its losses and accuracies, cut before its speed and times. */
+    private static List<String> lossLines(String out) {
+        return out.lines().filter(l -> l.contains("loss") && !l.startsWith("training ")).map(l -> l.replaceAll(
+                "\\s+[0-9,]+ samples/s.*", "")).toList();
     }
 
     /** Train, save, evaluate, predict a test image and a picture, export as JSON and check it with numpy. */
