@@ -3,6 +3,7 @@ package dev.pnn.bench;
 import dev.pnn.tensor.BlasLibrary;
 import dev.pnn.tensor.NativeBackend;
 import dev.pnn.tensor.NativeLibraries;
+import dev.pnn.tensor.Pinning;
 import dev.pnn.tensor.Tensor;
 import dev.pnn.train.data.Mnist;
 import dev.pnn.train.exec.Network;
@@ -36,10 +37,13 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
+import java.util.stream.Collectors;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -100,6 +104,14 @@ public final class EpochBenchmark implements Callable<Integer> {
             + "shards (the batch split over a worker team, one BLAS thread each) or blas (the BLAS's own "
             + "threads)  [default: ${DEFAULT-VALUE}]")
     String parallel;
+
+    @Option(names = "--pin-threads", arity = "0..1", fallbackValue = "true", paramLabel = "CPUS",
+            description = "keep each shard's thread on one CPU: the first ones this process may use, or CPUS "
+                    + "(such as 2,3)  [default: the system property " + Pinning.PROPERTY + ", else not pinned]")
+    String pinThreads;
+
+    /** The CPU of each shard's thread, as --pin-threads or the system property asks; empty when not pinned. */
+    private List<Integer> pinnedCpus = List.of();
 
     @Option(names = "--blas", paramLabel = "LIB",
             description = "openblas | blis | PATH  [default: the system property pnn.blas, "
@@ -187,6 +199,14 @@ public final class EpochBenchmark implements Callable<Integer> {
         if (blas != null) {
             System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
         }
+        if (pinThreads != null) {
+            try {
+                Pinning.parse(pinThreads, "--pin-threads");
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            System.setProperty(Pinning.PROPERTY, pinThreads); // read where the training step makes its team
+        }
         NativeBackend backend = NativeBackend.instance();
         BlasLibrary lib = backend.blas();
         if (!lib.threadsSettable()) {
@@ -206,6 +226,11 @@ public final class EpochBenchmark implements Callable<Integer> {
         String configuration = String.format(Locale.ROOT, "%s, batch %d, %s, %d thread%s (%s)", model.widths(),
                 batchSize, config.optimizer(), threads, threads == 1 ? "" : "s", threads == 1 ? "one thread" : parallel.equals("shards")
                         ? threads + " shards, 1 BLAS thread each" : threads + " BLAS threads");
+        pinnedCpus = Pinning.fromSystemProperty().cpusFor(shards == 1 ? 0 : shards);
+        if (!pinnedCpus.isEmpty()) {
+            configuration += ", pinned to CPUs " + pinnedCpus.stream().map(String::valueOf)
+                    .collect(Collectors.joining(", "));
+        }
         System.out.println("blas     " + lib.describe());
         System.out.println("products " + backend.matmul());
         System.out.println("config   " + configuration);
@@ -295,6 +320,13 @@ public final class EpochBenchmark implements Callable<Integer> {
                 }
             };
             try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, config.seed())) {
+                if (!pinnedCpus.isEmpty()) {
+                    // the BLAS's threads made now, before the training pins this thread: made later, from
+                    // here, they would inherit its one CPU (an OpenMP BLIS makes them at its first product)
+                    backend.setThreads(threads);
+                    backend.gemm(false, false, 1f, peak[0], peak[1], 0f, peak[2]);
+                    backend.setThreads(trainingBlasThreads);
+                }
                 Trainer.fit(net, mnist.train(), mnist.test(), config, listener);
             }
             report(lib, configuration, samples, epochFlops, epochSeconds, boundSeconds, peakGflops, blasGflops,
@@ -341,6 +373,9 @@ public final class EpochBenchmark implements Callable<Integer> {
             o.addProperty("configuration", configuration);
             o.addProperty("threads", threads);
             o.addProperty("parallel", parallel);
+            JsonArray pinned = new JsonArray();
+            pinnedCpus.forEach(pinned::add);
+            o.add("pinned_cpus", pinned);
             o.addProperty("batch_size", batchSize);
             o.addProperty("optimizer", optimizer);
             o.addProperty("warmup", warmup);
@@ -424,11 +459,16 @@ public final class EpochBenchmark implements Callable<Integer> {
 
         Team(int size) {
             this.size = size;
-            this.pool = Executors.newFixedThreadPool(size, r -> {
-                Thread t = new Thread(r, "bench-epoch-team");
-                t.setDaemon(true);
-                return t;
-            });
+            ThreadPoolExecutor p = new ThreadPoolExecutor(size, size, 0, TimeUnit.MILLISECONDS,
+                    new LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "bench-epoch-team");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            // every thread made now, by a thread the training has not pinned yet: made later from a
+            // pinned one (in a round's measurements), they would inherit its one CPU
+            p.prestartAllCoreThreads();
+            this.pool = p;
         }
 
         int size() {
