@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pnn.tensor.Pinning;
 import dev.pnn.train.model.Activation;
 import dev.pnn.train.model.Model;
 
@@ -16,8 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import picocli.CommandLine;
@@ -88,6 +91,47 @@ class EpochBenchmarkTest {
             trips.add(t);
         }
         assertEquals(EpochBenchmark.median(trips), o.get("round_trip_median_ns").getAsDouble(), 0.0);
+        assertEquals(0, o.getAsJsonArray("pinned_cpus").size(), o.toString());
+    }
+
+    /**
+     * With {@code --pin-threads} the JSON names the shards' CPUs, and the measurements' own
+     * threads are not caught on the pinned caller's CPU: two threads on one CPU take turns by the
+     * scheduler's time slices, milliseconds a round trip (and minutes a round: the timeout).
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void pinnedThreadsAreNamedAndTheMeasurementsStillUseBothCpus(@TempDir Path dir) throws Exception {
+        String old = System.getProperty(Pinning.PROPERTY);
+        try {
+            Path json = dir.resolve("epoch.json");
+            CommandLine cli = new CommandLine(new EpochBenchmark());
+            cli.setErr(new java.io.PrintWriter(java.io.Writer.nullWriter()));
+            int exit = cli.execute("--data", DATA.toString(), "--hidden", "16", "--batch-size", "256", "--threads",
+                    "2", "--epochs", "5", "--warmup", "0", "--optimizer", "sgd", "--pin-threads", "--json",
+                    json.toString());
+            if (!Pinning.supported() || Runtime.getRuntime().availableProcessors() < 2) {
+                assertEquals(1, exit, "pinning two threads where it cannot be done");
+                return;
+            }
+            assertEquals(0, exit);
+            JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+            List<Integer> cpus = new ArrayList<>();
+            o.getAsJsonArray("pinned_cpus").forEach(c -> cpus.add(c.getAsInt()));
+            assertEquals(Pinning.firstAllowed().cpusFor(2), cpus, o.toString());
+            assertTrue(o.get("configuration").getAsString().endsWith(", pinned to CPUs " + cpus.get(0) + ", "
+                    + cpus.get(1)), o.toString());
+            for (JsonElement r : assertRoundsAgree(o, 5)) {
+                double t = r.getAsJsonObject().get("round_trip_ns").getAsDouble();
+                assertTrue(t > 10 && t < 1e6, "round trip " + t + " ns in " + o);
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(Pinning.PROPERTY);
+            } else {
+                System.setProperty(Pinning.PROPERTY, old);
+            }
+        }
     }
 
     /** The per-round figures: {@code count} rounds, whose medians are the run's. */
