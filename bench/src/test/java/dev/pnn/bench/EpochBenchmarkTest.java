@@ -100,7 +100,7 @@ class EpochBenchmarkTest {
      * scheduler's time slices, milliseconds a round trip (and minutes a round: the timeout).
      */
     @Test
-    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    @Timeout(value = 180, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void pinnedThreadsAreNamedAndTheMeasurementsStillUseBothCpus(@TempDir Path dir) throws Exception {
         String old = System.getProperty(Pinning.PROPERTY);
         try {
