@@ -280,6 +280,8 @@ public final class WorkerTeam implements AutoCloseable {
         restoreCaller();
         Thread self = Thread.currentThread();
         if (self.isVirtual()) {
+            callerCpusBefore = null; // its carrier thread is not its own to pin
+            pinnedCaller = self;
             return;
         }
         int tid = ThreadAffinity.currentTid();
@@ -297,6 +299,9 @@ public final class WorkerTeam implements AutoCloseable {
             return;
         }
         pinnedCaller = null;
+        if (callerCpusBefore == null) {
+            return;
+        }
         if (t == Thread.currentThread()) {
             ThreadAffinity.set(0, callerCpusBefore);
         } else if (t.isAlive()) {
