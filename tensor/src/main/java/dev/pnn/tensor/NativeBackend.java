@@ -151,6 +151,39 @@ public final class NativeBackend extends CheckedBackend {
         blas().setThreads(threads);
     }
 
+    /**
+     * Sets the BLAS library's thread count until the returned scope is closed, which sets back
+     * the count it had (when the library tells it): {@code try (var one = backend.withThreads(1))
+     * { ... }}, for work that needs a count for a while (bit-identical products need the same
+     * count throughout). Process-wide, as {@link #setThreads}.
+     *
+     * @throws UnsupportedOperationException when the library has no call to set it
+     */
+    public ThreadCount withThreads(int threads) {
+        int before = threads();
+        setThreads(threads);
+        return new ThreadCount(this, before);
+    }
+
+    /** A BLAS thread count set by {@link #withThreads} for a scope; closing it sets back the one before. */
+    public static final class ThreadCount implements AutoCloseable {
+        private final NativeBackend backend;
+        private final int before;
+
+        private ThreadCount(NativeBackend backend, int before) {
+            this.backend = backend;
+            this.before = before;
+        }
+
+        /** Sets back the count the BLAS had before (nothing when it could not tell: 0). */
+        @Override
+        public void close() {
+            if (before >= 1) {
+                backend.setThreads(before);
+            }
+        }
+    }
+
     /** Who runs the products: the own kernel for which, or the BLAS and why. */
     public String matmul() {
         return matmul;

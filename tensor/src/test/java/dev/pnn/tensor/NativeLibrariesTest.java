@@ -68,12 +68,11 @@ class NativeLibrariesTest {
     void threadCountCanBeSetAndReadBack() {
         NativeBackend b = NativeBackend.instance();
         int before = b.threads();
-        try {
-            b.setThreads(1);
-            assertEquals(1, b.threads());
-        } finally {
-            b.setThreads(before);
+        int other = before == 1 ? 2 : 1;
+        try (NativeBackend.ThreadCount count = b.withThreads(other)) {
+            assertEquals(other, b.threads());
         }
+        assertEquals(before, b.threads(), "the count before, set back when the scope closed");
     }
 
     @Test
