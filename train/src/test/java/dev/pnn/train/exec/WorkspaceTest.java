@@ -138,9 +138,9 @@ class WorkspaceTest {
     @Test
     void twoWorkspacesOnOneNetworkFromTwoThreadsMatchRunningThemInTurn() throws Exception {
         NativeBackend backend = NativeBackend.instance();
-        int before = backend.threads();
-        backend.setThreads(1); // bit-identical products need the same BLAS thread count throughout
-        try (Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5)) {
+        // bit-identical products need the same BLAS thread count throughout
+        try (NativeBackend.ThreadCount one = backend.withThreads(1);
+             Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5)) {
             Fusions.Objective objective = Fusions.objective(net.model(), Loss.nll());
             Tensor[] xs = {input(arena, 64, 784, 1), input(arena, 64, 784, 2)};
             IntVector[] ys = {labels(64, 3), labels(64, 4)};
@@ -176,8 +176,6 @@ class WorkspaceTest {
             } finally {
                 pool.shutdownNow();
             }
-        } finally {
-            backend.setThreads(before);
         }
     }
 

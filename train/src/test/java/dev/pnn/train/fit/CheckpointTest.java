@@ -43,9 +43,8 @@ class CheckpointTest {
     @Test
     void resumingFromEveryCheckpointEndsBitIdenticalToTheUninterruptedRun(@TempDir Path dir) throws IOException {
         NativeBackend backend = NativeBackend.instance();
-        int threads = backend.threads();
-        backend.setThreads(1);
-        try (Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 9)) {
+        try (NativeBackend.ThreadCount one = backend.withThreads(1);
+             Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 9)) {
             History full = Trainer.fit(net, mnist.train(), mnist.test(), config(), new Checkpointer(dir, 150, 100, INFO));
             float[] expected = net.parameters().flat().toArray();
             List<Path> checkpoints = Checkpoint.list(dir);
@@ -69,8 +68,6 @@ class CheckpointTest {
             assertEquals(2, last.epoch());
             assertEquals(0, last.step());
             assertEquals(938, last.optimizerSteps());
-        } finally {
-            backend.setThreads(threads);
         }
     }
 
@@ -80,9 +77,8 @@ class CheckpointTest {
                 new LogSoftMax()));
         TrainingConfig config = config().withShards(2);
         NativeBackend backend = NativeBackend.instance();
-        int threads = backend.threads();
-        backend.setThreads(1);
-        try (Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, 9)) {
+        try (NativeBackend.ThreadCount one = backend.withThreads(1);
+             Network net = Network.create(model, backend, Init.PYTORCH_DEFAULT, 9)) {
             Trainer.fit(net, mnist.train(), mnist.test(), config, new Checkpointer(dir, 150, 100, INFO));
             float[] expected = net.parameters().flat().toArray();
             Path mid = Checkpoint.list(dir).get(1); // step 300, in the first epoch
@@ -96,8 +92,6 @@ class CheckpointTest {
                         mnist.train(), mnist.test(), config.withShards(1), new TrainingListener() { }),
                         "a 2-shard checkpoint resumed on 1 shard would end elsewhere");
             }
-        } finally {
-            backend.setThreads(threads);
         }
     }
 

@@ -117,9 +117,7 @@ class PinnedChecksumTest {
 
     /** Trains each run at one BLAS thread; holds it to its pinned bits, else to the reference run. */
     private static void checkNative(NativeBackend backend, List<String> pinned, String kernels) {
-        int before = backend.threads();
-        backend.setThreads(1);
-        try {
+        try (NativeBackend.ThreadCount one = backend.withThreads(1)) {
             for (int i = 0; i < RUNS.size(); i++) {
                 try (Network net = train(backend, RUNS.get(i))) {
                     if (pinned != null) {
@@ -134,8 +132,6 @@ class PinnedChecksumTest {
                     }
                 }
             }
-        } finally {
-            backend.setThreads(Math.max(1, before));
         }
     }
 }

@@ -43,14 +43,10 @@ class UpdateInProductTest {
     void theWeightsUpdatedInTheProductsHaveTheBitsOfTheUpdateAfterBackward(int shards) {
         for (NativeBackend.Products products : NativeBackend.Products.values()) {
             NativeBackend backend = NativeBackend.instance(products);
-            int threads = backend.threads();
-            backend.setThreads(1);
-            try {
+            try (NativeBackend.ThreadCount one = backend.withThreads(1)) {
                 for (Sgd rule : RULES) {
                     check(backend, rule, shards);
                 }
-            } finally {
-                backend.setThreads(threads);
             }
         }
     }

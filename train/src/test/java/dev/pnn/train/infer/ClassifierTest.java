@@ -60,9 +60,8 @@ class ClassifierTest {
     @Test
     void eightThreadsGetExactlyTheSingleThreadedPredictions(@TempDir Path dir) throws Exception {
         NativeBackend backend = NativeBackend.instance();
-        int threads = backend.threads();
-        backend.setThreads(1);
-        try (Classifier c = trained(dir)) {
+        try (NativeBackend.ThreadCount one = backend.withThreads(1);
+             Classifier c = trained(dir)) {
             int n = 100_000;
             Prediction[] alone = new Prediction[test.size()];
             int right = 0;
@@ -98,8 +97,6 @@ class ClassifierTest {
             } finally {
                 pool.shutdownNow();
             }
-        } finally {
-            backend.setThreads(threads);
         }
     }
 
