@@ -11,7 +11,7 @@ import java.util.List;
  * <p>A team's members hand work to each other every few dozen microseconds. Left to the
  * scheduler, two of them sometimes share one CPU for a while (after a wake-up, or while another
  * thread such as the JIT compiler runs) and then take turns, each waiting out the other's spin:
- * on a two-vCPU machine, runs of steps 6 to 8 times as long (BENCHMARKS.md, "Pinned threads").
+ * on a two-vCPU machine, runs of steps 6 to 10 times as long (BENCHMARKS.md, "Pinned threads").
  * Pinning keeps them apart. It suits a machine that runs one such team, as a training job does;
  * where several processes share the CPUs it can also keep a member on a busy CPU, so it is off
  * unless asked for.
