@@ -43,7 +43,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
-import java.util.stream.Collectors;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -228,8 +227,7 @@ public final class EpochBenchmark implements Callable<Integer> {
                         ? threads + " shards, 1 BLAS thread each" : threads + " BLAS threads");
         pinnedCpus = Pinning.fromSystemProperty().cpusFor(shards == 1 ? 0 : shards);
         if (!pinnedCpus.isEmpty()) {
-            configuration += ", pinned to CPUs " + pinnedCpus.stream().map(String::valueOf)
-                    .collect(Collectors.joining(", "));
+            configuration += ", " + Pinning.describe(pinnedCpus);
         }
         System.out.println("blas     " + lib.describe());
         System.out.println("products " + backend.matmul());

@@ -3,6 +3,7 @@ package dev.pnn.tensor;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Which CPUs the members of a {@link WorkerTeam} run on: where the operating system puts them
@@ -131,9 +132,13 @@ public record Pinning(boolean enabled, List<Integer> cpus) {
         return List.copyOf(out);
     }
 
+    /** {@code "pinned to CPUs 0, 1"} for CPUs {@code [0, 1]}, as the command lines' headers say it. */
+    public static String describe(List<Integer> cpus) {
+        return "pinned to CPUs " + cpus.stream().map(String::valueOf).collect(Collectors.joining(", "));
+    }
+
     @Override
     public String toString() {
-        return !enabled ? "not pinned" : cpus.isEmpty() ? "pinned to the first allowed CPUs" : "pinned to CPUs "
-                + cpus;
+        return !enabled ? "not pinned" : cpus.isEmpty() ? "pinned to the first allowed CPUs" : describe(cpus);
     }
 }

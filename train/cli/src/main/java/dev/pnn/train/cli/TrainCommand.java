@@ -296,8 +296,7 @@ final class TrainCommand implements Callable<Integer> {
     /** ", pinned to CPUs 0, 1" when the threads of a run on {@code shards} shards are pinned, else "". */
     private static String pinnedTo(int shards) {
         List<Integer> cpus = Pinning.fromSystemProperty().cpusFor(shards);
-        return cpus.isEmpty() ? "" : ", pinned to CPUs " + cpus.stream().map(String::valueOf)
-                .collect(Collectors.joining(", "));
+        return cpus.isEmpty() ? "" : ", " + Pinning.describe(cpus);
     }
 
     @Override
