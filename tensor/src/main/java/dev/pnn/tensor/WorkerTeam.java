@@ -108,10 +108,10 @@ public final class WorkerTeam implements AutoCloseable {
                     }
                 } catch (RuntimeException e) {
                     failures[member] = e;
-                    started.countDown();
                     return;
+                } finally {
+                    started.countDown();
                 }
-                started.countDown();
                 work(member);
             }, name + " " + k);
             t.setDaemon(true);
