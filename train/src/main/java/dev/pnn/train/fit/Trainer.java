@@ -120,7 +120,8 @@ public final class Trainer {
         }
 
         History run(Checkpoint from) {
-            try (TrainingStep s = new TrainingStep(net, config.loss(), config.optimizer(), config.shards());
+            try (TrainingStep s = new TrainingStep(net, config.loss(), config.optimizer(), config.shards(),
+                    config.pinning());
                  Batches batches = new Batches(train, config.batchSize(), config.normalization(), net.backend(),
                          config.seed(), true);
                  Batches testBatches = new Batches(test, config.evalBatchSize(), config.normalization(),

@@ -1,5 +1,6 @@
 package dev.pnn.train.fit;
 
+import dev.pnn.tensor.Pinning;
 import dev.pnn.train.data.Normalization;
 import dev.pnn.train.model.Loss;
 import dev.pnn.train.optim.LrSchedule;
@@ -21,9 +22,12 @@ import dev.pnn.train.optim.Sgd;
  *                       rows in its own workspace and the gradients are summed in a fixed order
  *                       ({@link TrainingStep}); results are bit-identical from run to run for a
  *                       given number of shards, and differ in the last bits between numbers
+ * @param pinning        which CPU each shard's thread runs on ({@link Pinning}); it changes where the
+ *                       threads run, never what they compute, so a checkpoint does not record it
  */
 public record TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrSchedule schedule, Loss loss,
-                             Normalization normalization, long seed, int evalBatchSize, int shards) {
+                             Normalization normalization, long seed, int evalBatchSize, int shards,
+                             Pinning pinning) {
 
     public TrainingConfig {
         if (epochs < 1) {
@@ -38,6 +42,22 @@ public record TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrS
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + shards);
         }
+        if (pinning == null) {
+            throw new IllegalArgumentException("pinning is required: Pinning.none() to leave the threads to the "
+                    + "operating system");
+        }
+    }
+
+    /**
+     * A run whose threads are pinned as the system property {@value Pinning#PROPERTY} asks
+     * ({@link Pinning#fromSystemProperty()}; not pinned when it is not set).
+     *
+     * @throws IllegalArgumentException as the canonical constructor, or when the property's value is not a pinning
+     */
+    public TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrSchedule schedule, Loss loss,
+                          Normalization normalization, long seed, int evalBatchSize, int shards) {
+        this(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize, shards,
+                Pinning.fromSystemProperty());
     }
 
     /** A run on one thread's workspace ({@code shards} 1). */
@@ -64,51 +84,58 @@ public record TrainingConfig(int epochs, int batchSize, Optimizer optimizer, LrS
      * The defaults of {@code make train}: 10 epochs of batch 64, SGD with momentum 0.9 and
      * weight decay 5e-4, learning rate 0.05 annealed by cosine to 0, NLL loss, MNIST
      * normalization, seed 42, evaluation in batches of 1000, each batch over
-     * {@link #DEFAULT_SHARDS} threads.
+     * {@link #DEFAULT_SHARDS} threads, pinned as the system property {@value Pinning#PROPERTY} asks.
      */
     public static TrainingConfig defaults() {
         return new TrainingConfig(DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE,
                 Sgd.momentum(DEFAULT_MOMENTUM).withWeightDecay(DEFAULT_WEIGHT_DECAY), LrSchedule.cosine(DEFAULT_LR, 0),
-                Loss.nll(), Normalization.MNIST, DEFAULT_SEED, DEFAULT_EVAL_BATCH_SIZE, DEFAULT_SHARDS);
+                Loss.nll(), Normalization.MNIST, DEFAULT_SEED, DEFAULT_EVAL_BATCH_SIZE, DEFAULT_SHARDS,
+                Pinning.fromSystemProperty());
     }
 
     public TrainingConfig withEpochs(int epochs) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
     }
 
     public TrainingConfig withBatchSize(int batchSize) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
     }
 
     public TrainingConfig withOptimizer(Optimizer optimizer) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
     }
 
     public TrainingConfig withSchedule(LrSchedule schedule) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
     }
 
     public TrainingConfig withLoss(Loss loss) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
     }
 
     public TrainingConfig withNormalization(Normalization normalization) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
     }
 
     public TrainingConfig withSeed(long seed) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
     }
 
     public TrainingConfig withShards(int shards) {
         return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
-                shards);
+                shards, pinning);
+    }
+
+    /** This run with its shards' threads pinned as {@code pinning} says. */
+    public TrainingConfig withPinning(Pinning pinning) {
+        return new TrainingConfig(epochs, batchSize, optimizer, schedule, loss, normalization, seed, evalBatchSize,
+                shards, pinning);
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pnn.tensor.Comparison;
 import dev.pnn.tensor.IntVector;
@@ -191,6 +192,28 @@ class ShardsTest {
                 assertArrayEquals(a.parameters().flat().toArray(), b.parameters().flat().toArray(),
                         model.widths() + ": parameters");
             }
+        }
+    }
+
+    /**
+     * A run's configuration carries its pinning to the step's threads: naming a CPU the process
+     * may not use (or pinning where threads cannot be pinned) stops {@link Trainer#fit} before
+     * its first step, with the error of the team that could not be made.
+     */
+    @Test
+    void theFitPinsAsItsConfigurationSays() {
+        Mnist mnist = MnistFixture.shared();
+        TrainingConfig config = TrainingConfig.defaults().withEpochs(1).withShards(2);
+        try (Network net = Network.create(Model.mnist(), backend, Init.PYTORCH_DEFAULT, 5)) {
+            if (!Pinning.supported()) {
+                assertThrows(UnsupportedOperationException.class, () -> Trainer.fit(net, mnist.train(), mnist.test(),
+                        config.withPinning(Pinning.firstAllowed()), e -> { }));
+                return;
+            }
+            int first = Pinning.firstAllowed().cpusFor(1).get(0);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.fit(net,
+                    mnist.train(), mnist.test(), config.withPinning(Pinning.of(first, 1023)), s -> { }));
+            assertTrue(e.getMessage().contains("cannot run a thread on CPUs {1023}"), e.getMessage());
         }
     }
 
