@@ -198,13 +198,11 @@ public final class EpochBenchmark implements Callable<Integer> {
         if (blas != null) {
             System.setProperty(NativeLibraries.BLAS_PROPERTY, blas);
         }
-        if (pinThreads != null) {
-            try {
-                Pinning.parse(pinThreads, "--pin-threads");
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-            }
-            System.setProperty(Pinning.PROPERTY, pinThreads); // read where the training step makes its team
+        Pinning pinning;
+        try {
+            pinning = pinThreads == null ? Pinning.fromSystemProperty() : Pinning.parse(pinThreads, "--pin-threads");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         NativeBackend backend = NativeBackend.instance();
         BlasLibrary lib = backend.blas();
@@ -217,7 +215,7 @@ public final class EpochBenchmark implements Callable<Integer> {
         Model model = Model.mlp(784, hidden, 10, Activation.RELU);
         int[][] layers = linearShapes(model);
         TrainingConfig config = TrainingConfig.defaults().withEpochs(warmup + epochs).withBatchSize(batchSize)
-                .withShards(shards);
+                .withShards(shards).withPinning(pinning);
         if (optimizer.equals("sgd")) {
             config = config.withOptimizer(Sgd.plain());
         }
@@ -225,7 +223,7 @@ public final class EpochBenchmark implements Callable<Integer> {
         String configuration = String.format(Locale.ROOT, "%s, batch %d, %s, %d thread%s (%s)", model.widths(),
                 batchSize, config.optimizer(), threads, threads == 1 ? "" : "s", threads == 1 ? "one thread" : parallel.equals("shards")
                         ? threads + " shards, 1 BLAS thread each" : threads + " BLAS threads");
-        pinnedCpus = Pinning.fromSystemProperty().cpusFor(shards == 1 ? 0 : shards);
+        pinnedCpus = pinning.cpusFor(shards == 1 ? 0 : shards);
         if (!pinnedCpus.isEmpty()) {
             configuration += ", " + Pinning.describe(pinnedCpus);
         }

@@ -274,28 +274,30 @@ final class TrainCommand implements Callable<Integer> {
         if (r.shards() < 1 || r.shards() > MAX_SHARDS) {
             throw usage("--shards: expected 1 to " + MAX_SHARDS + " threads, found " + r.shards());
         }
-        if (pinThreads != null) {
-            try {
-                Pinning.parse(pinThreads, "--pin-threads");
-            } catch (IllegalArgumentException e) {
-                throw usage(e.getMessage());
-            }
-            if (!Pinning.supported()) {
-                throw usage("--pin-threads: pinning threads needs Linux, found " + System.getProperty("os.name"));
-            }
-        }
         if (earlyStopping != null && (earlyStopping < 1 || validation == null)) {
             throw usage(earlyStopping < 1 ? "--early-stopping: expected 1 or more epochs, found " + earlyStopping
                     : "--early-stopping: needs --validation (the loss it watches)");
         }
-        return r.config();
+        if (pinThreads == null) {
+            return r.config();
+        }
+        Pinning pinning;
+        try {
+            pinning = Pinning.parse(pinThreads, "--pin-threads");
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (pinning.enabled() && !Pinning.supported()) {
+            throw usage("--pin-threads: pinning threads needs Linux, found " + System.getProperty("os.name"));
+        }
+        return r.config().withPinning(pinning);
     }
 
     private static final int MAX_SHARDS = 256;
 
-    /** ", pinned to CPUs 0, 1" when the threads of a run on {@code shards} shards are pinned, else "". */
-    private static String pinnedTo(int shards) {
-        List<Integer> cpus = Pinning.fromSystemProperty().cpusFor(shards);
+    /** ", pinned to CPUs 0, 1" when the threads of a run of {@code config} are pinned, else "". */
+    private static String pinnedTo(TrainingConfig config) {
+        List<Integer> cpus = config.pinning().cpusFor(config.shards());
         return cpus.isEmpty() ? "" : ", " + Pinning.describe(cpus);
     }
 
@@ -308,9 +310,6 @@ final class TrainCommand implements Callable<Integer> {
         TrainingConfig config = config(recipe);
         checkOutputs();
         Backend backend = backendOptions.open(spec.commandLine());
-        if (pinThreads != null) {
-            System.setProperty(Pinning.PROPERTY, pinThreads); // read where the training step makes its threads
-        }
         Path checkpoint = resume == null ? null : Files.isDirectory(resume) ? Checkpoint.newest(resume) : resume;
         if (resume != null && checkpoint == null) {
             throw new IOException(resume + ": expected a checkpoint (checkpoint-*.npz) in the folder, found none");
@@ -318,8 +317,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Arena arena = Arena.ofShared()) {
             Data d = load(arena, recipe);
-            config = new TrainingConfig(config.epochs(), config.batchSize(), config.optimizer(), config.schedule(),
-                    config.loss(), d.normalization(), config.seed(), config.evalBatchSize(), config.shards());
+            config = config.withNormalization(d.normalization());
             Model m = recipe.model(d.train().features(), d.train().classes());
             ModelInfo info = info(config, d, Double.NaN);
             Checkpoint from = checkpoint == null ? null : Checkpoint.read(checkpoint);
@@ -338,7 +336,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "training %d epochs, batch %d, %s, lr %s, loss %s%s%n", config.epochs(),
                         config.batchSize(), config.optimizer(), config.schedule(), config.loss(),
                         config.shards() == 1 ? "" : ", each batch over " + config.shards() + " threads"
-                                + pinnedTo(config.shards())
+                                + pinnedTo(config)
                                 + profilingHint(jvmOption("TieredCompilation"), jvmOption("TieredStopAtLevel")));
                 if (from != null) {
                     out.printf(Locale.ROOT, "resuming from %s: epoch %d, step %d%n", checkpoint, from.epoch() + 1,

@@ -305,7 +305,9 @@ class MainTest {
 
     /**
      * {@code --pin-threads} pins the shards' threads (the header names their CPUs) and changes no
-     * bit of the result; without it nothing is pinned and the header says nothing of it.
+     * bit of the result; without it nothing is pinned and the header says nothing of it. The
+     * option reaches the run through its configuration: the process's system property
+     * {@value Pinning#PROPERTY} is left as it was.
      */
     @Test
     void pinnedThreadsAreNamedInTheHeaderAndTrainToTheSameLoss() {
@@ -321,6 +323,7 @@ class MainTest {
             Result pinned = run("train", "--epochs", "1", "--hidden", "16", "--shards", "2", "--pin-threads="
                     + first + "," + first, "--data", DATA.toString());
             assertEquals(Main.OK, pinned.exit(), pinned.err());
+            assertEquals(old, System.getProperty(Pinning.PROPERTY), "the system property after --pin-threads");
             String training = pinned.out().lines().filter(l -> l.startsWith("training ")).findFirst().orElseThrow();
             assertTrue(training.contains("each batch over 2 threads, pinned to CPUs " + first + ", " + first),
                     training);
