@@ -113,6 +113,7 @@ public record Pinning(boolean enabled, List<Integer> cpus) {
         if (!enabled) {
             return List.of();
         }
+        ThreadAffinity.requireSupported(); // named CPUs too: a team could not keep them
         if (!cpus.isEmpty()) {
             if (cpus.size() < members) {
                 throw new IllegalArgumentException("pinning " + members + " threads needs " + members + " CPUs, "

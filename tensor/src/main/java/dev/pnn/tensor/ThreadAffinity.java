@@ -115,7 +115,8 @@ final class ThreadAffinity {
         }
     }
 
-    private static void requireSupported() {
+    /** @throws UnsupportedOperationException when threads' CPU sets cannot be read and set here */
+    static void requireSupported() {
         if (!supported()) {
             throw new UnsupportedOperationException("pinning threads to CPUs needs Linux's sched_setaffinity, "
                     + "sched_getaffinity and gettid, not found on " + System.getProperty("os.name"));

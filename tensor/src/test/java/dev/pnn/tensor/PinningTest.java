@@ -62,6 +62,8 @@ class PinningTest {
     void firstAllowedTakesTheLowestCpusTheCreatorMayUse() {
         if (!Pinning.supported()) {
             assertThrows(UnsupportedOperationException.class, () -> Pinning.firstAllowed().cpusFor(1));
+            assertThrows(UnsupportedOperationException.class, () -> Pinning.of(0, 1).cpusFor(2));
+            assertEquals(List.of(), Pinning.none().cpusFor(4));
             return;
         }
         BitSet allowed = ThreadAffinity.get(0);
